@@ -1,0 +1,63 @@
+"""Command line: train, run, chat, classify (see design.md, "Command-line contract")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from bot.logs import configure_logging, quiet_environment
+from bot.settings import ROOT, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train_p = sub.add_parser("train", help="train the Rasa model if its inputs changed")
+    train_p.add_argument("--force", action="store_true", help="train even if nothing changed")
+    sub.add_parser("run", help="run the Telegram bot (the console chat when no token is set)")
+    sub.add_parser("chat", help="talk to the bot in this terminal")
+    sub.add_parser("classify", help="one message per line in, one JSON object per line out")
+    args = parser.parse_args(argv)
+
+    quiet_environment()
+    # config.yml names the spaCy pipeline by a path relative to the project, as Rasa expects.
+    os.chdir(ROOT)
+
+    if args.command == "train":
+        from bot.training import train
+
+        configure_logging()
+        train(force=args.force)
+        return 0
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"Configuration problem: {error}", file=sys.stderr)
+        return 2
+    configure_logging(secrets=[settings.token or ""])
+
+    if args.command == "classify":
+        from bot.classify import classify_stream
+
+        return asyncio.run(classify_stream(settings, sys.stdin, sys.stdout))
+    if args.command == "run" and settings.token:
+        from bot.runner import serve_forever
+
+        return asyncio.run(serve_forever(settings))
+
+    from bot.console import chat
+
+    if args.command == "run":
+        print(
+            "No TELEGRAM_BOT_TOKEN set, so this is the console chat. To connect Telegram, get a "
+            "token from @BotFather and put TELEGRAM_BOT_TOKEN=... in .env (see README).",
+            file=sys.stderr,
+        )
+    return asyncio.run(chat(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

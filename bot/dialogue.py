@@ -1,0 +1,147 @@
+"""The one place that talks to Rasa: loading the agent, our aiosqlite tracker store, replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+
+logger = logging.getLogger(__name__)
+
+# Longer texts are cut before the model sees them: the meaning is in the first lines, and
+# featurising thousands of characters would only add latency. Safety screens the full text.
+MAX_NLU_CHARS = 1500
+
+
+class ModelUnavailable(RuntimeError):
+    """The Rasa model is still loading, or failed to load (`failed`)."""
+
+    def __init__(self, failed: bool) -> None:
+        super().__init__("model failed to load" if failed else "model still loading")
+        self.failed = failed
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+def _tracker_store_class():
+    from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    class SqliteTrackerStore(TrackerStore, SerializedTrackerAsText):
+        """Rasa's SQLTrackerStore is synchronous SQLAlchemy and would block the event loop."""
+
+        def __init__(self, store: Store | None = None) -> None:
+            super().__init__(domain=None)
+            self.store = store
+
+        def _require_store(self) -> Store:
+            if self.store is None:
+                raise RuntimeError("tracker store used before a database was attached")
+            return self.store
+
+        async def save(self, tracker: DialogueStateTracker) -> None:
+            store = self._require_store()
+            already = await store.count_session_events(tracker.sender_id)
+            new = list(tracker.events)[already:]
+            await store.append_events(tracker.sender_id, [e.as_dict() for e in new])
+
+        async def _retrieve(self, sender_id: str, all_sessions: bool):
+            events = await self._require_store().session_events(sender_id, all_sessions)
+            if not events:
+                return None
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+        async def retrieve(self, sender_id: str):
+            return await self._retrieve(sender_id, all_sessions=False)
+
+        async def retrieve_full_tracker(self, conversation_id: str):
+            return await self._retrieve(conversation_id, all_sessions=True)
+
+        async def keys(self):
+            return await self._require_store().tracker_senders()
+
+    return SqliteTrackerStore
+
+
+def load_agent(model_path: Path) -> Agent:
+    """Blocking (tens of seconds): call it through `Dialogue.load`, off the event loop."""
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model_path), tracker_store=_tracker_store_class()())
+
+
+class Dialogue:
+    """Wraps one loaded agent and binds its tracker store to this process's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._agent: Agent | None = None
+        self._loaded = asyncio.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._agent is not None
+
+    def use(self, agent: Agent) -> None:
+        # The agent wraps our store in Rasa's FailSafeTrackerStore; reach the one we made.
+        agent.tracker_store._tracker_store.store = self.store
+        self._agent = agent
+        self._loaded.set()
+
+    async def load(self, model_path: Path) -> None:
+        """Loads in a worker thread so updates keep flowing (and crises are answered) meanwhile."""
+        try:
+            agent = await asyncio.get_running_loop().run_in_executor(None, load_agent, model_path)
+        except Exception as error:  # noqa: BLE001 - any failure leaves the bot in its safe mode
+            logger.exception("Loading the Rasa model from %s failed", model_path)
+            self._error = error
+            self._loaded.set()
+            return
+        self.use(agent)
+        logger.info("Rasa model loaded")
+
+    async def _agent_or_raise(self, wait: float) -> Agent:
+        if self._agent is None and wait > 0:
+            try:
+                await asyncio.wait_for(self._loaded.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+        if self._agent is None:
+            raise ModelUnavailable(failed=self._error is not None)
+        return self._agent
+
+    async def respond(self, sender_id: str, text: str, wait: float = 0) -> list[Reply]:
+        agent = await self._agent_or_raise(wait)
+        messages = await agent.handle_text(text[:MAX_NLU_CHARS], sender_id=sender_id)
+        return [to_reply(m) for m in messages or []]
+
+    async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:
+        agent = await self._agent_or_raise(wait)
+        return await agent.parse_message(text[:MAX_NLU_CHARS])
+
+
+def to_reply(message: dict[str, Any]) -> Reply:
+    buttons = tuple(
+        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+        for b in message.get("buttons") or []
+    )
+    return Reply(text=message.get("text") or "", buttons=buttons, custom=message.get("custom") or {})

@@ -1,0 +1,83 @@
+"""Logging that never carries what people wrote, nor the bot token.
+
+Rasa's structlog debug events hold whole trackers (message text), httpx logs every request URL
+(which contains the token), and TensorFlow is chatty on stderr: all are quietened here, before
+any of them is imported, and a filter redacts the token from whatever still gets through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+from typing import IO
+
+QUIET_LOGGERS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "rasa": logging.WARNING,
+    "tensorflow": logging.ERROR,
+    "absl": logging.ERROR,
+    "matplotlib": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "telegram": logging.INFO,
+    "aiosqlite": logging.WARNING,
+    "asyncio": logging.WARNING,
+}
+
+
+def quiet_environment() -> None:
+    """Must run before rasa or tensorflow is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
+
+
+class RedactFilter(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(s in message for s in self.secrets):
+                for secret in self.secrets:
+                    message = message.replace(secret, "[redacted]")
+                record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(
+    secrets: list[str] | None = None, level: int = logging.INFO, stream: IO[str] | None = None
+) -> None:
+    quiet_environment()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter(secrets or []))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name, logger_level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(logger_level)
+    quiet_structlog()
+
+
+def quiet_structlog() -> None:
+    import structlog
+
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=[structlog.processors.add_log_level, structlog.processors.KeyValueRenderer()],
+        cache_logger_on_first_use=True,
+    )
+
+
+def user_tag(user_id: int | str) -> str:
+    """A short stable hash, so logs can follow one conversation without naming the person."""
+    return hashlib.sha256(f"trust-companion:{user_id}".encode()).hexdigest()[:10]

@@ -1,0 +1,102 @@
+"""Starts and stops the whole bot: store, model, Telegram application (polling or webhook)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import TYPE_CHECKING
+
+from bot.conversation import Conversation
+from bot.dialogue import Dialogue
+from bot.settings import Settings
+from bot.store import Store
+from bot.telegram import build_application
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+
+logger = logging.getLogger(__name__)
+
+
+class BotRunner:
+    """One running bot. Tests pass an already loaded `agent` to skip the slow model load."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        agent: Agent | None = None,
+        poll_timeout: float = 10.0,
+        rate_limit: bool = True,
+    ) -> None:
+        self.settings = settings
+        self._agent = agent
+        self._poll_timeout = poll_timeout
+        self._rate_limit = rate_limit
+        self.store: Store | None = None
+        self.dialogue: Dialogue | None = None
+        self.app = None
+        self._loading: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        started = time.monotonic()
+        self.store = await Store.open(self.settings.db_path)
+        self.dialogue = Dialogue(self.store)
+        if self._agent is not None:
+            self.dialogue.use(self._agent)
+        else:
+            self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
+        conversation = Conversation(self.store, self.dialogue)
+        self.app = build_application(self.settings, conversation, rate_limit=self._rate_limit)
+        await self.app.initialize()
+        await self.app.start()
+        if self.settings.webhook:
+            await self.app.updater.start_webhook(
+                listen="0.0.0.0",
+                port=self.settings.webhook_port,
+                url_path="telegram",
+                webhook_url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+            )
+        else:
+            await self.app.updater.start_polling(poll_interval=0, timeout=self._poll_timeout)
+        logger.info("Receiving updates after %.1f s", time.monotonic() - started)
+
+    async def wait_model(self) -> None:
+        if self._loading is not None:
+            await self._loading
+
+    async def stop(self) -> None:
+        """Safe to call twice: tests stop a runner mid-test to simulate a restart."""
+        app, self.app = self.app, None
+        if app is not None:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        store, self.store = self.store, None
+        if store is not None:
+            await store.close()
+
+
+async def serve_forever(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = BotRunner(settings)
+    started = time.monotonic()
+    await runner.start()
+    try:
+        await runner.wait_model()
+        if runner.dialogue.ready:
+            logger.info("Ready: model loaded %.1f s after start", time.monotonic() - started)
+        await stop.wait()
+    finally:
+        logger.info("Stopping")
+        await runner.stop()
+    return 0

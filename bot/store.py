@@ -1,0 +1,145 @@
+"""All per-user state in one SQLite file: schema, migrations and every SQL statement."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+import aiosqlite
+
+# Forward-only: entry N moves a database from user_version N to N+1. Never edit a shipped entry.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE users (
+        user_id     INTEGER PRIMARY KEY,
+        created_at  REAL NOT NULL,
+        last_seen   REAL NOT NULL
+    );
+    CREATE TABLE tracker_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender_id   TEXT NOT NULL,
+        type_name   TEXT NOT NULL,
+        data        TEXT NOT NULL
+    );
+    CREATE INDEX tracker_events_by_sender ON tracker_events (sender_id, id);
+    CREATE TABLE processed_updates (
+        update_id     INTEGER PRIMARY KEY,
+        processed_at  REAL NOT NULL
+    );
+    """,
+]
+
+# Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
+UPDATE_MEMORY_SECONDS = 2 * 24 * 3600
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+        store = cls(db, path)
+        await store._migrate()
+        await store._forget_old_updates()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            return (await cursor.fetchone())[0]
+
+    async def _migrate(self) -> None:
+        current = await self.schema_version()
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"{self.path} has schema version {current}, newer than this code "
+                f"({len(MIGRATIONS)}); refusing to touch it."
+            )
+        for version in range(current, len(MIGRATIONS)):
+            # executescript commits first; user_version is bumped in the same script.
+            await self._db.executescript(
+                f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            )
+
+    async def _forget_old_updates(self) -> None:
+        await self._db.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?",
+            (time.time() - UPDATE_MEMORY_SECONDS,),
+        )
+        await self._db.commit()
+
+    # --- updates -------------------------------------------------------------------------------
+
+    async def claim_update(self, update_id: int) -> bool:
+        """True the first time an update id is seen; False for a redelivery."""
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, time.time()),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    # --- users ---------------------------------------------------------------------------------
+
+    async def touch_user(self, user_id: int) -> bool:
+        """Records that the user was seen; True when this is their first contact."""
+        now = time.time()
+        cursor = await self._db.execute(
+            "INSERT INTO users (user_id, created_at, last_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen",
+            (user_id, now, now),
+        )
+        await self._db.commit()
+        # An upsert that updated reports rowcount 1 as well, so ask for the row's age instead.
+        async with self._db.execute(
+            "SELECT created_at = last_seen FROM users WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row[0])
+
+    # --- dialogue tracker events ---------------------------------------------------------------
+
+    _SESSION_FILTER = (
+        "sender_id = ? AND id >= COALESCE((SELECT MAX(id) FROM tracker_events"
+        " WHERE sender_id = ? AND type_name = 'session_started'), 0)"
+    )
+
+    async def session_events(self, sender_id: str, all_sessions: bool = False) -> list[dict]:
+        """Events of the latest conversation session (or of all of them), oldest first."""
+        if all_sessions:
+            where, params = "sender_id = ?", (sender_id,)
+        else:
+            where, params = self._SESSION_FILTER, (sender_id, sender_id)
+        query = f"SELECT data FROM tracker_events WHERE {where} ORDER BY id"
+        async with self._db.execute(query, params) as cursor:
+            return [json.loads(row[0]) async for row in cursor]
+
+    async def count_session_events(self, sender_id: str) -> int:
+        query = f"SELECT COUNT(*) FROM tracker_events WHERE {self._SESSION_FILTER}"
+        async with self._db.execute(query, (sender_id, sender_id)) as cursor:
+            return (await cursor.fetchone())[0]
+
+    async def append_events(self, sender_id: str, events: list[dict]) -> None:
+        if not events:
+            return
+        await self._db.executemany(
+            "INSERT INTO tracker_events (sender_id, type_name, data) VALUES (?, ?, ?)",
+            [(sender_id, e.get("event", ""), json.dumps(e)) for e in events],
+        )
+        await self._db.commit()
+
+    async def tracker_senders(self) -> list[str]:
+        async with self._db.execute("SELECT DISTINCT sender_id FROM tracker_events") as cursor:
+            return [row[0] async for row in cursor]

@@ -1,0 +1,80 @@
+"""Train the Rasa model only when its inputs changed, and write the blank spaCy pipeline it loads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from bot.settings import MODEL_PATH, ROOT, SPACY_DIR
+
+INPUTS = ("config.yml", "domain.yml", "nlu", "stories")
+
+
+def ensure_spacy_pipeline(target: Path = SPACY_DIR) -> Path:
+    """A blank English pipeline plus lookup lemmas; official model packages can't be installed."""
+    stamp = target / "meta.json"
+    if stamp.is_file():
+        return target
+    import spacy
+
+    nlp = spacy.blank("en")
+    # Lemmas let "checking", "checked" and "check" share one feature, which matters without vectors.
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(target)
+    return target
+
+
+def inputs_fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in ("rasa", "spacy", "tensorflow"):
+        digest.update(f"{name}=={version(name)}\n".encode())
+    for entry in INPUTS:
+        path = root / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _fingerprint_file(model_path: Path) -> Path:
+    return model_path.with_suffix("").with_suffix(".fingerprint.json")
+
+
+def is_current(model_path: Path = MODEL_PATH, root: Path = ROOT) -> bool:
+    stamp = _fingerprint_file(model_path)
+    if not (model_path.is_file() and stamp.is_file()):
+        return False
+    return json.loads(stamp.read_text()).get("inputs") == inputs_fingerprint(root)
+
+
+def train(model_path: Path = MODEL_PATH, root: Path = ROOT, force: bool = False) -> bool:
+    """Returns True when a model was trained, False when the existing one is current."""
+    ensure_spacy_pipeline()
+    if not force and is_current(model_path, root):
+        print(f"Model is up to date: {model_path.relative_to(root)}")
+        return False
+
+    from rasa.api import train as rasa_train
+
+    started = time.monotonic()
+    result = rasa_train(
+        domain=str(root / "domain.yml"),
+        config=str(root / "config.yml"),
+        training_files=[str(root / "nlu"), str(root / "stories")],
+        output=str(model_path.parent),
+        fixed_model_name=model_path.name.removesuffix(".tar.gz"),
+        force_training=True,
+    )
+    if result.code != 0 or not result.model:
+        raise SystemExit(f"Training failed (rasa exit code {result.code}).")
+    _fingerprint_file(model_path).write_text(
+        json.dumps({"inputs": inputs_fingerprint(root), "trained_at": time.time()})
+    )
+    print(f"Trained {model_path.relative_to(root)} in {time.monotonic() - started:.0f} s")
+    return True

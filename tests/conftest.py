@@ -1,0 +1,86 @@
+"""Shared fixtures: one really trained model, loaded once; a fake Bot API; a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.logs import quiet_environment
+
+quiet_environment()
+os.chdir(Path(__file__).resolve().parent.parent)  # config.yml's spaCy path is project-relative
+
+from bot.runner import BotRunner  # noqa: E402
+from bot.settings import MODEL_PATH, ROOT, Settings  # noqa: E402
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+
+TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    from bot.training import train
+
+    train()  # a no-op when `make test` already trained on the same inputs
+    return MODEL_PATH
+
+
+@pytest.fixture(scope="session")
+def agent(model_path: Path):
+    from bot.dialogue import load_agent
+
+    return load_agent(model_path)
+
+
+@pytest.fixture(scope="session")
+def domain_responses() -> dict[str, list[dict]]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
+
+
+@pytest.fixture
+def texts_of(domain_responses) -> Callable[[str], set[str]]:
+    def texts(response: str) -> set[str]:
+        return {v["text"] for v in domain_responses[response]}
+
+    return texts
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_settings(db_path: Path, base_url: str | None) -> Settings:
+    return Settings(
+        token=TOKEN,
+        base_url=base_url,
+        db_path=db_path,
+        data_key=None,
+        webhook_url=None,
+        webhook_port=8443,
+        webhook_secret=None,
+    )
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
+    """Starts the real bot against the fake server; every runner is stopped after the test."""
+    runners: list[BotRunner] = []
+
+    async def start(agent_override=agent, db_path: Path | None = None) -> BotRunner:
+        settings = make_settings(db_path or tmp_path / "bot.sqlite3", fake_tg.base_url)
+        runner = BotRunner(settings, agent=agent_override, poll_timeout=1)
+        await runner.start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in runners:
+        await runner.stop()
