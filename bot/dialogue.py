@@ -81,6 +81,18 @@ def _tracker_store_class():
     return SqliteTrackerStore
 
 
+def _whole_message_channel():
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    class WholeMessageChannel(CollectingOutputChannel):
+        """Rasa splits texts at blank lines into separate messages; we keep a reply whole."""
+
+        async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+            await self._persist_message(self._message(recipient_id, text=text.strip()))
+
+    return WholeMessageChannel()
+
+
 def load_agent(model_path: Path) -> Agent:
     """Blocking (tens of seconds): call it through `Dialogue.load`, off the event loop."""
     from rasa.core.agent import Agent
@@ -130,9 +142,12 @@ class Dialogue:
         return self._agent
 
     async def respond(self, sender_id: str, text: str, wait: float = 0) -> list[Reply]:
+        from rasa.core.channels.channel import UserMessage
+
         agent = await self._agent_or_raise(wait)
-        messages = await agent.handle_text(text[:MAX_NLU_CHARS], sender_id=sender_id)
-        return [to_reply(m) for m in messages or []]
+        channel = _whole_message_channel()
+        await agent.handle_message(UserMessage(text[:MAX_NLU_CHARS], channel, sender_id))
+        return [to_reply(m) for m in channel.messages]
 
     async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:
         agent = await self._agent_or_raise(wait)

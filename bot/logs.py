@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import sys
+import warnings
 from typing import IO
 
 QUIET_LOGGERS = {
@@ -33,6 +34,13 @@ def quiet_environment() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # Rasa 3.6's dependency tree is old; its deprecation chatter tells a user nothing.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=r".*ragged nested sequences.*")
+    warnings.filterwarnings("ignore", message=r".*setParseAction|parseString|resetCache.*")
+    quiet_structlog()
 
 
 class RedactFilter(logging.Filter):
@@ -64,7 +72,6 @@ def configure_logging(
     root.setLevel(level)
     for name, logger_level in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(logger_level)
-    quiet_structlog()
 
 
 def quiet_structlog() -> None:

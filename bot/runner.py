@@ -12,7 +12,7 @@ from bot.conversation import Conversation
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from bot.store import Store
-from bot.telegram import build_application
+from bot.telegram import announce_commands, build_application
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -50,6 +50,7 @@ class BotRunner:
         conversation = Conversation(self.store, self.dialogue)
         self.app = build_application(self.settings, conversation, rate_limit=self._rate_limit)
         await self.app.initialize()
+        await announce_commands(self.app)
         await self.app.start()
         if self.settings.webhook:
             await self.app.updater.start_webhook(

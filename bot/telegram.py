@@ -57,7 +57,7 @@ def build_application(
         builder = builder.base_url(settings.base_url)
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
-    app = builder.post_init(_post_init).build()
+    app = builder.build()
     app.bot_data["conversation"] = conversation
 
     app.add_handler(TypeHandler(Update, _skip_redelivered), group=-1)
@@ -80,7 +80,8 @@ def build_application(
     return app
 
 
-async def _post_init(app: Application) -> None:
+async def announce_commands(app: Application) -> None:
+    """The command menu in Telegram's UI; a failure here must not stop the bot."""
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError as error:

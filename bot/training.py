@@ -8,6 +8,8 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import yaml
+
 from bot.settings import MODEL_PATH, ROOT, SPACY_DIR
 
 INPUTS = ("config.yml", "domain.yml", "nlu", "stories")
@@ -38,8 +40,16 @@ def inputs_fingerprint(root: Path = ROOT) -> str:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode() + b"\0")
-            digest.update(file.read_bytes() + b"\0")
+            digest.update(_canonical(file) + b"\0")
     return digest.hexdigest()
+
+
+def _canonical(file: Path) -> bytes:
+    """YAML by content, so editing a comment does not cost a retrain."""
+    if file.suffix in (".yml", ".yaml"):
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    return file.read_bytes()
 
 
 def _fingerprint_file(model_path: Path) -> Path:

@@ -38,6 +38,7 @@ class FakeTelegram:
         self.token = token
         self.calls: list[Call] = []
         self._updates: list[dict] = []
+        self._redeliver: list[dict] = []
         self._new_update = asyncio.Condition()
         self._new_call = asyncio.Condition()
         self._update_ids = itertools.count(1000)
@@ -75,6 +76,12 @@ class FakeTelegram:
             self._updates.append(update)
             self._new_update.notify_all()
         return update
+
+    async def redeliver(self, update: dict) -> None:
+        """Hands out an already confirmed update once more, as after a crash before confirming."""
+        async with self._new_update:
+            self._redeliver.append(update)
+            self._new_update.notify_all()
 
     async def send_text(self, user_id: int, text: str, update_id: int | None = None) -> dict:
         return await self.push(self.message_update(user_id, {"text": text}, update_id))
@@ -132,13 +139,13 @@ class FakeTelegram:
             await asyncio.wait_for(self._new_call.wait_for(enough), timeout)
         return self.sent(chat_id, method)
 
-    async def settle(self, quiet: float = 0.5, timeout: float = 30.0) -> None:
+    async def settle(self, quiet: float = 1.0, timeout: float = 30.0) -> None:
         """Waits until the bot made no call for `quiet` seconds (polls excluded)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             active = [c for c in self.calls if c.method != "getUpdates"]
             if not active or time.monotonic() - active[-1].at >= quiet:
-                if not self._updates:
+                if not self._updates and not self._redeliver:
                     return
             await asyncio.sleep(0.05)
         raise TimeoutError("the bot kept talking")
@@ -184,18 +191,24 @@ class FakeTelegram:
         return BOT_USER
 
     async def _api_getUpdates(self, params: dict) -> list[dict]:
+        """As on Telegram: an update is handed out until a later offset confirms it."""
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+
+        def pending() -> list[dict]:
+            return [u for u in self._updates if u["update_id"] >= offset]
+
         async with self._new_update:
-            # Confirmed updates are gone, as on Telegram; the rest are handed out once each.
-            self._updates = [u for u in self._updates if u["update_id"] >= offset or u.get("_again")]
-            if not self._updates and timeout:
+            self._updates = pending()
+            if not self._updates and not self._redeliver and timeout:
                 try:
-                    await asyncio.wait_for(self._new_update.wait(), timeout)
+                    await asyncio.wait_for(
+                        self._new_update.wait_for(lambda: pending() or self._redeliver), timeout
+                    )
                 except asyncio.TimeoutError:
                     pass
-            batch, self._updates = self._updates, []
-        return [{k: v for k, v in u.items() if k != "_again"} for u in batch]
+            batch, self._redeliver = pending() + self._redeliver, []
+        return batch
 
     def _message(self, params: dict, **extra: Any) -> dict:
         message = {

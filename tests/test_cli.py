@@ -1,0 +1,47 @@
+"""The command-line contract, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from bot.settings import ROOT
+
+
+def run_bot(
+    *args: str, stdin: str, extra_env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout,
+    )
+
+
+def test_classify_prints_one_json_line_per_message(model_path):
+    lines = ["I keep wanting to check her phone", "i want to kill myself", "", "asdfgh qwerty"]
+    result = run_bot("classify", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == [lines[0], lines[1], lines[3]]
+    assert records[0]["intent"] == "checking_urge" and records[0]["safety"] is None
+    assert 0 < records[0]["confidence"] <= 1
+    assert records[1]["safety"] == "self_harm"
+    assert all(r["intent"] != "nlu_fallback" for r in records)
+
+
+def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_of):
+    result = run_bot(
+        "chat",
+        stdin="hi\nmy ex cheated, am i punishing my new partner for it?\n",
+        extra_env={"BOT_DB_PATH": str(tmp_path / "chat.sqlite3")},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    replies = result.stdout.split("bot> ")[1:]
+    assert "not a therapist" in replies[0]
+    assert replies[1].strip() in texts_of("utter_greet")
+    assert replies[2].strip() in texts_of("utter_past_vs_present")
+    assert (tmp_path / "chat.sqlite3").is_file()

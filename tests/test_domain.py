@@ -1,0 +1,65 @@
+"""Every response is grounded (names its guide section), paraphrased, and varied."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.settings import ROOT
+
+GUIDE = ROOT.parent / "shared" / "guide" / "trust-guide.txt"
+SECTIONS = {
+    "Introduction", "What trust issues mean", "Pillar 1", "Pillar 2", "Pillar 3",
+    "Step 1", "Step 2", "Step 3", "Step 4", "Step 5", "Step 6", "Step 7",
+    "Forgiveness", "Attachment styles", "Practical exercises", "Common mistakes", "FAQs",
+    "Final thoughts",
+}
+RUN = 8  # words in a row that would count as copying
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'", ""))
+
+
+def runs(text: str) -> set[tuple[str, ...]]:
+    w = words(text)
+    return {tuple(w[i : i + RUN]) for i in range(len(w) - RUN + 1)}
+
+
+@pytest.fixture(scope="module")
+def guide_runs() -> set[tuple[str, ...]]:
+    return runs(GUIDE.read_text(encoding="utf-8"))
+
+
+def test_every_variation_names_a_guide_section(domain_responses):
+    for name, variations in domain_responses.items():
+        for variation in variations:
+            source = (variation.get("metadata") or {}).get("source", "")
+            named = {part.strip() for part in source.split(";") if part.strip()}
+            assert named and named <= SECTIONS, f"{name}: source {source!r}"
+
+
+def test_no_response_copies_eight_words_from_the_guide(domain_responses, guide_runs):
+    for name, variations in domain_responses.items():
+        for variation in variations:
+            copied = runs(variation["text"]) & guide_runs
+            assert not copied, f"{name} copies: {' '.join(next(iter(copied)))}"
+
+
+def test_copy_check_would_catch_a_copied_sentence(guide_runs):
+    copied = "Boundaries aren't control. Learning how to heal from trust issues in a relationship"
+    assert runs(copied) & guide_runs
+
+
+def test_every_response_has_three_variations(domain_responses):
+    for name, variations in domain_responses.items():
+        assert len(variations) >= 3, name
+        assert len({v["text"] for v in variations}) == len(variations), name
+
+
+def test_replies_fit_on_a_phone(domain_responses):
+    for name, variations in domain_responses.items():
+        for variation in variations:
+            assert len(variation["text"]) <= 700, name
+            assert variation["text"].count("\n\n") <= 3, name

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.store import MIGRATIONS, Store
+
+
+async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
+    store = await Store.open(tmp_path / "x" / "bot.sqlite3")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "x" / "bot.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"users", "tracker_events", "processed_updates"} <= tables
+
+
+async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    store = await Store.open(path)
+    assert await store.touch_user(1) is True
+    await store.close()
+    store = await Store.open(path)
+    try:
+        assert await store.touch_user(1) is False
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+
+
+async def test_database_from_newer_code_is_refused(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this code"):
+        await Store.open(path)
+
+
+async def test_update_is_claimed_once(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        assert await store.claim_update(7) is True
+        assert await store.claim_update(7) is False
+        assert await store.claim_update(8) is True
+    finally:
+        await store.close()
+
+
+async def test_session_events_start_at_the_latest_session(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        old = [{"event": "session_started"}, {"event": "user", "text": "old"}]
+        new = [{"event": "session_started"}, {"event": "user", "text": "new"}]
+        await store.append_events("a", old)
+        await store.append_events("b", [{"event": "user", "text": "other person"}])
+        await store.append_events("a", new)
+        assert await store.session_events("a") == new
+        assert await store.count_session_events("a") == 2
+        assert await store.session_events("a", all_sessions=True) == old + new
+        assert await store.session_events("b") == [{"event": "user", "text": "other person"}]
+        assert sorted(await store.tracker_senders()) == ["a", "b"]
+    finally:
+        await store.close()
