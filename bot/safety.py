@@ -17,7 +17,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 
 # Coded words people use to get past filters, and frequent misspellings, mapped to plain words.
 _CODED = {
-    r"\bun ?alive\b": "kill",
+    r"\bun ?aliv\w*": "kill",
     r"\bkms\b": "kill myself",
     r"\bkys\b": "kill yourself",
     r"\bsewer ?slide\b": "suicide",
@@ -49,7 +49,7 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_SELF = r"(?:myself|my self|my life|me)"
+_SELF = r"(?:myself|my self|my life)"
 SELF_HARM = [
     rf"\b(?:kill|hurt|harm|cut|end|off) {_SELF}\b",
     r"\bend (?:it all|everything|things)\b",
