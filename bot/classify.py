@@ -27,7 +27,9 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
         message = line.rstrip("\n")
         if not message.strip():
             continue
-        intent, confidence, fallback = top_intent(await agent.parse_message(message[:MAX_NLU_CHARS]))
+        intent, confidence, fallback = top_intent(
+            await agent.parse_message(message[:MAX_NLU_CHARS])
+        )
         record = {
             "text": message,
             "intent": intent,

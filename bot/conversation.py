@@ -7,9 +7,11 @@ the same and keep their state in the same store.
 from __future__ import annotations
 
 import logging
+import re
+import time
 
-from bot import safety
-from bot.dialogue import Dialogue, ModelUnavailable, Reply
+from bot import helplines, safety
+from bot.dialogue import Button, Dialogue, ModelUnavailable, Reply
 from bot.logs import user_tag
 from bot.store import Store
 from bot.texts import text
@@ -18,6 +20,17 @@ logger = logging.getLogger(__name__)
 
 # How long a message waits for a model that is still loading before we say so.
 MODEL_WAIT_SECONDS = 20.0
+# After a crisis nothing unasked-for is sent for this long (we do not know the person's day yet).
+QUIET_SECONDS = 24 * 3600
+# The model alone never decides a crisis (design.md). When it hears one that the rules missed,
+# at this confidence or more, the person is asked; below it we ask them to say more.
+MODEL_SIGNAL_CONFIDENCE = 0.97
+
+# Button payloads come back from the client, so only our own shapes are accepted: anything else
+# could smuggle text past the safety screen.
+_INTENT_PAYLOAD = re.compile(r"^/[a-z_]{1,60}$")
+_COUNTRY_PAYLOAD = re.compile(r"^country:([A-Z]{2}|other)$")
+_SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok)$")
 
 
 class Conversation:
@@ -28,33 +41,114 @@ class Conversation:
 
     async def start(self, user_id: int) -> list[Reply]:
         first = await self.store.touch_user(user_id)
-        return [Reply(text("welcome" if first else "welcome_back"))]
+        replies = [Reply(text("welcome" if first else "welcome_back"))]
+        if await self.store.country(user_id) is None:
+            replies.append(country_question())
+        return replies
+
+    async def sos(self, user_id: int) -> list[Reply]:
+        country = await self.store.country(user_id)
+        parts = [
+            text("sos"),
+            "\n".join([text("sos_crisis_heading"), *helplines.lines("crisis", country)]),
+            "\n".join([text("sos_abuse_heading"), *helplines.lines("abuse", country)]),
+            _emergency_line(country),
+        ]
+        if not helplines.known(country):
+            parts.append(text("country_hint"))
+        return [Reply("\n\n".join(parts)), _stay()]
 
     async def on_text(self, user_id: int, message: str) -> list[Reply]:
         """Free text typed by the person: screened for crisis before anything else."""
         await self.store.touch_user(user_id)
         category = safety.screen(message)
         if category is not None:
-            logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
-            return crisis_replies(category)
+            return await self._crisis(user_id, category)
         return await self._dialogue(user_id, message)
 
     async def on_edit(self, user_id: int, message: str) -> list[Reply]:
         """An edit is usually a typo fix, so only a newly added crisis gets an answer."""
         category = safety.screen(message)
-        return crisis_replies(category) if category else []
+        return await self._crisis(user_id, category) if category else []
 
     async def on_payload(self, user_id: int, payload: str) -> list[Reply]:
-        """A button tap: our own payload (an intent like "/affirm"), never the person's text."""
+        """A button tap: one of our own payloads, never the person's text."""
+        country = _COUNTRY_PAYLOAD.match(payload)
+        if country:
+            return await self.set_country(user_id, country.group(1))
+        answer = _SAFETY_PAYLOAD.match(payload)
+        if answer:
+            if answer.group(1) == "ok":
+                return [Reply(text("safety_check_ok"))]
+            return await self._crisis(user_id, answer.group(1))
+        if not _INTENT_PAYLOAD.match(payload):
+            logger.warning("ignored an unknown button payload from user %s", user_tag(user_id))
+            return []
         await self.store.touch_user(user_id)
         return await self._dialogue(user_id, payload)
 
+    async def set_country(self, user_id: int, code: str) -> list[Reply]:
+        code = code.upper()
+        if helplines.known(code):
+            await self.store.set_country(user_id, code)
+            return [Reply(text("country_set").format(country=helplines.countries()[code]))]
+        await self.store.set_country(user_id, "other")
+        return [Reply(text("country_unknown_set"))]
+
+    async def _crisis(self, user_id: int, category: safety.Category) -> list[Reply]:
+        logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
+        await self.store.set_quiet_until(user_id, time.time() + QUIET_SECONDS)
+        await self.dialogue.interrupt(str(user_id))
+        country = await self.store.country(user_id)
+        kind = "crisis" if category == "self_harm" else "abuse"
+        parts = [
+            text(f"crisis_{category}").rstrip(),
+            "\n".join(helplines.lines(kind, country)),
+            _emergency_line(country),
+        ]
+        if not helplines.known(country):
+            parts.append(text("country_hint"))
+        if category == "abuse":
+            parts.append(text("abuse_discreet"))
+        return [Reply("\n\n".join(parts)), _stay()]
+
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
         try:
-            return await self.dialogue.respond(str(user_id), message, wait=self.model_wait)
+            turn = await self.dialogue.respond(str(user_id), message, wait=self.model_wait)
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
+        if turn.intent in safety.CATEGORIES:
+            # Only the model heard a crisis: ask, kindly, rather than decide for the person.
+            if turn.confidence >= MODEL_SIGNAL_CONFIDENCE:
+                return [safety_check(turn.intent)]
+            return [Reply(text("say_more"))]
+        return [r for r in turn.replies if r.text or r.buttons]
 
 
-def crisis_replies(category: safety.Category) -> list[Reply]:
-    return [Reply(text(f"crisis_{category}"))]
+def _emergency_line(country: str | None) -> str:
+    number = helplines.emergency(country)
+    return text("emergency_known").format(emergency=number) if number else text("emergency_unknown")
+
+
+def _stay() -> Reply:
+    """After crisis help, the bot stays: a calming exercise, or just keep talking."""
+    return Reply(
+        text("crisis_stay"), (Button(text("crisis_grounding_button"), "/request_grounding"),)
+    )
+
+
+def safety_check(category: safety.Category) -> Reply:
+    return Reply(
+        text(f"safety_check_{category}"),
+        (
+            Button(text("safety_check_yes"), f"safety:{category}"),
+            Button(text("safety_check_no"), "safety:ok"),
+        ),
+    )
+
+
+def country_question() -> Reply:
+    buttons = [Button(name, f"country:{code}") for code, name in helplines.countries().items()]
+    return Reply(
+        text("country_question"), (*buttons, Button(text("country_other"), "country:other"))
+    )

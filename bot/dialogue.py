@@ -41,6 +41,15 @@ class Reply:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """What the model said, and which intent (with what confidence) it heard."""
+
+    replies: list[Reply]
+    intent: str | None = None
+    confidence: float = 0.0
+
+
 def _tracker_store_class():
     from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -51,6 +60,9 @@ def _tracker_store_class():
         def __init__(self, store: Store | None = None) -> None:
             super().__init__(domain=None)
             self.store = store
+            # The intent heard in each sender's latest message, handed to Dialogue.respond
+            # without a second read of the tracker.
+            self.latest_intents: dict[str, dict] = {}
 
         def _require_store(self) -> Store:
             if self.store is None:
@@ -62,6 +74,8 @@ def _tracker_store_class():
             already = await store.count_session_events(tracker.sender_id)
             new = list(tracker.events)[already:]
             await store.append_events(tracker.sender_id, [e.as_dict() for e in new])
+            if tracker.latest_message and tracker.latest_message.intent:
+                self.latest_intents[tracker.sender_id] = tracker.latest_message.intent
 
         async def _retrieve(self, sender_id: str, all_sessions: bool):
             events = await self._require_store().session_events(sender_id, all_sessions)
@@ -108,6 +122,7 @@ class Dialogue:
         self._agent: Agent | None = None
         self._loaded = asyncio.Event()
         self._error: BaseException | None = None
+        self._trackers = None
 
     @property
     def ready(self) -> bool:
@@ -115,7 +130,8 @@ class Dialogue:
 
     def use(self, agent: Agent) -> None:
         # The agent wraps our store in Rasa's FailSafeTrackerStore; reach the one we made.
-        agent.tracker_store._tracker_store.store = self.store
+        self._trackers = agent.tracker_store._tracker_store
+        self._trackers.store = self.store
         self._agent = agent
         self._loaded.set()
 
@@ -141,13 +157,32 @@ class Dialogue:
             raise ModelUnavailable(failed=self._error is not None)
         return self._agent
 
-    async def respond(self, sender_id: str, text: str, wait: float = 0) -> list[Reply]:
+    async def interrupt(self, sender_id: str) -> None:
+        """Ends whatever flow the person was in, so an old question is not answered later."""
+        if self._agent is None:
+            return  # nothing to interrupt: without a model no flow can be running
+        from rasa.shared.core.events import ActionExecuted, Restarted
+
+        store = self._agent.tracker_store
+        tracker = await store.retrieve(sender_id)
+        if tracker is None:
+            return
+        tracker.update(Restarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+
+    async def respond(self, sender_id: str, text: str, wait: float = 0) -> Turn:
         from rasa.core.channels.channel import UserMessage
 
         agent = await self._agent_or_raise(wait)
         channel = _whole_message_channel()
         await agent.handle_message(UserMessage(text[:MAX_NLU_CHARS], channel, sender_id))
-        return [to_reply(m) for m in channel.messages]
+        heard = self._trackers.latest_intents.pop(sender_id, {})
+        return Turn(
+            replies=[to_reply(m) for m in channel.messages],
+            intent=heard.get("name"),
+            confidence=float(heard.get("confidence") or 0.0),
+        )
 
     async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:
         agent = await self._agent_or_raise(wait)
@@ -159,4 +194,6 @@ def to_reply(message: dict[str, Any]) -> Reply:
         Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
         for b in message.get("buttons") or []
     )
-    return Reply(text=message.get("text") or "", buttons=buttons, custom=message.get("custom") or {})
+    return Reply(
+        text=message.get("text") or "", buttons=buttons, custom=message.get("custom") or {}
+    )

@@ -1,110 +1,182 @@
 """Crisis and abuse detection. Runs on every text a person sends, before the model sees it.
 
-A decision here never depends on the Rasa model: it is made from phrase rules over normalised
-text, so it works while the model is loading, and when it has failed to load.
+A decision here never depends on the Rasa model: phrase rules (bot/data/safety_rules.yml) are
+matched with spaCy's Matcher on the lemmas of normalised text, so screening works while the model
+is loading and when it has failed to load. The model's own view is only ever a second signal.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
+import yaml
+
 Category = Literal["self_harm", "abuse"]
+CATEGORIES: tuple[Category, ...] = ("self_harm", "abuse")  # order: self-harm wins a tie
+RULES_FILE = Path(__file__).resolve().parent / "data" / "safety_rules.yml"
 
-_TYPOGRAPHIC = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"'})
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_TYPOGRAPHIC = str.maketrans(
+    {"‘": "'", "’": "'", "ʼ": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-"}
+)
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
+)
 
-# Coded words people use to get past filters, and frequent misspellings, mapped to plain words.
-_CODED = {
-    r"\bun ?aliv\w*": "kill",
-    r"\bkms\b": "kill myself",
-    r"\bkys\b": "kill yourself",
-    r"\bsewer ?slide\b": "suicide",
-    r"\bsuicid\w*\b": "suicide",
-    r"\bsuiside\b": "suicide",
-    r"\bsucide\b": "suicide",
-    r"\bsewerslide\b": "suicide",
-    r"\bim\b": "i am",
-    r"\bi'm\b": "i am",
-    r"\bcant\b": "cannot",
-    r"\bcan't\b": "cannot",
-    r"\bwanna\b": "want to",
-    r"\bgonna\b": "going to",
-    r"\bdont\b": "do not",
-    r"\bdon't\b": "do not",
-    r"\bmyslef\b": "myself",
-    r"\bmyself\b": "myself",
-}
+# Coded words people use to get past filters, and frequent misspellings, as plain words.
+# Applied after lowercasing and shrinking stretched letters.
+_REWRITES = [
+    (r"\bun ?aliv\w*", "suicide"),
+    (r"\bkms\b", "kill myself"),
+    (r"\bkys\b", "kill yourself"),
+    (r"\bctb\b", "suicide"),
+    (r"\bsewer ?slid\w*", "suicide"),
+    (r"\bsu+i+c+i+d\w*", "suicide"),
+    (r"\bsuicidle\b|\bsuiside\b|\bsucide\b|\bsuicde\b|\bsuicied\b", "suicide"),
+    (r"\bkil\b|\bkll\b", "kill"),
+    (r"\bmy ?(?:self|slef|sefl|sel|selff)\b", "myself"),
+    (r"\blfie\b|\blif\b|\bliffe\b", "life"),
+    (r"\bto dei\b", "to die"),
+    (r"\bhitt\b", "hit"),
+    (r"\bchocked\b", "choked"),
+    (r"\bstrangeled\b|\bstrangld\b", "strangled"),
+    (r"\bthreatend\b|\bthretened\b|\bthreatned\b", "threatened"),
+    (r"\b(he|she)s\b", r"\1 is"),
+    (r"\bwnat\b|\bwnt\b|\bwant\b", "want"),
+    (r"\bwanna\b", "want to"),
+    (r"\bgonna\b", "going to"),
+    (r"\bgotta\b", "got to"),
+    (r"\bdie+\b", "die"),
+    (r"\bded\b", "dead"),
+    (r"\bcan'?t\b|\bcannot\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\b(\w+)n't\b", r"\1 not"),
+    (r"\b(do|does|did|is|was|were|are|have|has|had|would|should|could)nt\b", r"\1 not"),
+    (r"\bdont\b", "do not"),
+    (r"\bdoesnt\b", "does not"),
+    (r"\bdidnt\b", "did not"),
+    (r"\bi'?m\b", "i am"),
+    (r"\b(he|she|they|i|you|we|it)'ll\b", r"\1 will"),
+    (r"\b(he|she|they|i|you|we)'d\b", r"\1 would"),
+    (r"\b(he|she|it)'s\b", r"\1 is"),
+    (r"\b(they|we|you)'re\b", r"\1 are"),
+    (r"\b(i|they|we|you)'ve\b", r"\1 have"),
+    (r"\bpils\b", "pills"),
+    (r"\bod'?d\b|\bod'?ed\b", "overdosed"),
+    (r"\b(bf|gf)\b", "partner"),
+]
+_REWRITES_RE = [(re.compile(p), r) for p, r in _REWRITES]
 
 
 def normalise(text: str) -> str:
-    """Lowercase, plain apostrophes, no leetspeak in words, no stretched letters ("sooo")."""
+    """Lowercase, plain punctuation, no leetspeak in words, no stretched letters, no codes."""
     text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC).lower()
-    # Only translate digits inside words ("k1ll"), so "4 hours" keeps its number.
-    text = re.sub(r"\b\w*[a-z]\w*\b", lambda m: m.group(0).translate(_LEET), text)
+    # Digits turn into letters only inside words ("k1ll", "su1c1de"), so "4 hours" keeps its 4.
+    text = re.sub(
+        r"(?<![\w$@!])[\w$@!]*[a-z][\w$@!]*",
+        lambda m: m.group(0).translate(_LEET) if re.search(r"[a-z]", m.group(0)) else m.group(0),
+        text,
+    )
     text = re.sub(r"([a-z])\1{2,}", r"\1", text)
-    for pattern, plain in _CODED.items():
-        text = re.sub(pattern, plain, text)
+    # "s u i c i d e": letters spaced out to dodge filters become one word again.
+    text = re.sub(r"\b(?:[a-z] ){3,}[a-z]\b", lambda m: m.group(0).replace(" ", ""), text)
+    for pattern, plain in _REWRITES_RE:
+        text = pattern.sub(plain, text)
+    text = re.sub(r"[^\w\s']", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
-_SELF = r"(?:myself|my self|my life)"
-SELF_HARM = [
-    rf"\b(?:kill|hurt|harm|cut|end|off) {_SELF}\b",
-    r"\bend (?:it all|everything|things)\b",
-    r"\bsuicide\b",
-    r"\b(?:want|wanting|wish|going|plan|planning|ready) to die\b",
-    r"\bwant(?:ing)? to be dead\b",
-    r"\bwish i (?:was|were) dead\b",
-    r"\bwish i (?:was|were) never born\b",
-    r"\b(?:better off|be better) without me\b",
-    r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on|being alive)\b",
-    r"\bdo not want to (?:live|be alive|be here|wake up|exist)\b",
-    r"\bcannot (?:go on|keep going|do this anymore) (?:living|with life)\b",
-    r"\b(?:take|took|taking) (?:all )?(?:my|the) (?:pills|meds|tablets)\b",
-    r"\boverdos\w*\b",
-    r"\bdisappear (?:forever|for good|permanently)\b",
-    r"\bnot be here anymore\b",
-    r"\bself[- ]?harm\w*\b",
-    r"\bcutting (?:myself|again)\b",
-    r"\bjump off\b",
-    r"\bhang myself\b",
-]
+@cache
+def _nlp():
+    """The same blank pipeline with lookup lemmas that the NLU uses; light enough to load first."""
+    import spacy
 
-_PARTNER = r"(?:he|she|they|my (?:partner|boyfriend|girlfriend|bf|gf|husband|wife|ex|fiance|fiancee))"
-ABUSE = [
-    rf"\b{_PARTNER} (?:hit|hits|hitting|punched|punches|slapped|slaps|kicked|kicks|choked|chokes|strangled|beat|beats|shoved|pushed) me\b",
-    r"\b(?:hit|punched|slapped|kicked|choked|strangled|beaten|beat up) (?:me|by)\b",
-    r"\bthreaten\w* (?:to )?(?:kill|hurt|harm) (?:me|my|the kids|our)\b",
-    r"\b(?:will|going to|gonna) kill me\b",
-    r"\bforced me\b",
-    r"\bforces me to\b",
-    r"\bmade me have sex\b",
-    r"\braped?\b",
-    r"\bwon't let me (?:leave|go out|see|talk)\b",
-    r"\bdoes not let me (?:leave|go out|see|talk)\b",
-    r"\blocked me in\b",
-    r"\btook my phone\b",
-    r"\btakes my phone\b",
-    r"\bafraid (?:for my life|he will kill me|she will kill me|to go home)\b",
-    r"\bscared (?:for my life|to go home|he will hurt me|she will hurt me)\b",
-    r"\bnot safe at home\b",
-    r"\bhurt(?:s|ing)? the (?:kids|children|baby)\b",
-]
+    from bot.training import ensure_spacy_pipeline
 
-# Idioms ("this is killing me", "dying to know") match none of these by construction.
-_SELF_HARM_RE = [re.compile(p) for p in SELF_HARM]
-_ABUSE_RE = [re.compile(p) for p in ABUSE]
+    return spacy.load(ensure_spacy_pipeline())
+
+
+def _lemma(word: str) -> str:
+    doc = _nlp()(word)
+    return " ".join(t.lemma_.lower() or t.lower_ for t in doc)
+
+
+def expand(phrase: str, macros: dict[str, str] | None = None) -> list[str]:
+    """`$MACRO` is replaced, and `{a b|c|}` groups become one phrase per alternative."""
+    for name, body in (macros or {}).items():
+        phrase = phrase.replace(f"${name}", body)
+    group = re.search(r"\{([^{}]*)\}", phrase)
+    if group is None:
+        return [" ".join(phrase.split())]
+    head, tail = phrase[: group.start()], phrase[group.end() :]
+    return [v for alt in group.group(1).split("|") for v in expand(f"{head} {alt} {tail}")]
+
+
+def compile_phrase(phrase: str) -> list[dict]:
+    """One expanded rule line (see safety_rules.yml) as a spaCy Matcher pattern."""
+    pattern: list[dict] = []
+    for token in phrase.split():
+        if token == "*":
+            pattern.append({"OP": "?"})
+            continue
+        optional = token.endswith("?")
+        token = token.rstrip("?")
+        if token == "#":
+            spec: dict = {"LIKE_NUM": True}
+        elif token.startswith("="):
+            spec = {"LOWER": {"IN": token[1:].split("|")}}
+        else:
+            words = token.split("|")
+            spec = {"LEMMA": {"IN": sorted({_lemma(w) for w in words} | set(words))}}
+        if optional:
+            spec["OP"] = "?"
+        pattern.append(spec)
+    return pattern
+
+
+@cache
+def _matcher():
+    from spacy.matcher import Matcher
+
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    matcher = Matcher(_nlp().vocab)
+    for label in (*CATEGORIES, "not_crisis"):
+        phrases = [v for p in rules[label] for v in expand(p, rules.get("macros"))]
+        matcher.add(label, [compile_phrase(v) for v in phrases])
+    return matcher
+
+
+def _lemmatised(text: str):
+    doc = _nlp()(text)
+    for token in doc:
+        # The lookup table leaves some lemmas empty or capitalised; compare lowercase words.
+        token.lemma_ = (token.lemma_ or token.text).lower()
+    return doc
+
+
+def matches(text: str) -> list[tuple[Category, str]]:
+    """Every crisis phrase found, as (category, matched words), idioms removed."""
+    if not text or not text.strip():
+        return []
+    doc = _lemmatised(normalise(text))
+    found = [(doc.vocab.strings[m], start, end) for m, start, end in _matcher()(doc)]
+    idioms = [(s, e) for label, s, e in found if label == "not_crisis"]
+    return [
+        (label, doc[s:e].text)
+        for label, s, e in found
+        if label != "not_crisis" and not any(s < ie and is_ < e for is_, ie in idioms)
+    ]
 
 
 def screen(text: str) -> Category | None:
     """The crisis category of a text, or None. Self-harm wins when both are present."""
-    if not text or not text.strip():
-        return None
-    plain = normalise(text)
-    if any(p.search(plain) for p in _SELF_HARM_RE):
-        return "self_harm"
-    if any(p.search(plain) for p in _ABUSE_RE):
-        return "abuse"
-    return None
+    labels = {label for label, _ in matches(text)}
+    return next((c for c in CATEGORIES if c in labels), None)
+
+
+def warm_up() -> None:
+    """Load the pipeline and compile the rules now, not on the first person's message."""
+    screen("warm up")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+
 import aiosqlite
 
 # Forward-only: entry N moves a database from user_version N to N+1. Never edit a shipped entry.
@@ -25,6 +26,16 @@ MIGRATIONS: list[str] = [
     CREATE TABLE processed_updates (
         update_id     INTEGER PRIMARY KEY,
         processed_at  REAL NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE users ADD COLUMN country TEXT;
+    ALTER TABLE users ADD COLUMN quiet_until REAL;
+    CREATE TABLE chat_messages (
+        chat_id     INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        sent_at     REAL NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
     );
     """,
 ]
@@ -96,7 +107,7 @@ class Store:
     async def touch_user(self, user_id: int) -> bool:
         """Records that the user was seen; True when this is their first contact."""
         now = time.time()
-        cursor = await self._db.execute(
+        await self._db.execute(
             "INSERT INTO users (user_id, created_at, last_seen) VALUES (?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen",
             (user_id, now, now),
@@ -108,6 +119,57 @@ class Store:
         ) as cursor:
             row = await cursor.fetchone()
         return bool(row[0])
+
+    async def country(self, user_id: int) -> str | None:
+        async with self._db.execute(
+            "SELECT country FROM users WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def set_country(self, user_id: int, country: str | None) -> None:
+        await self.touch_user(user_id)
+        await self._db.execute("UPDATE users SET country = ? WHERE user_id = ?", (country, user_id))
+        await self._db.commit()
+
+    async def set_quiet_until(self, user_id: int, until: float) -> None:
+        """After a crisis, nothing unasked-for (nudges, streaks) is sent before `until`."""
+        await self.touch_user(user_id)
+        await self._db.execute(
+            "UPDATE users SET quiet_until = MAX(COALESCE(quiet_until, 0), ?) WHERE user_id = ?",
+            (until, user_id),
+        )
+        await self._db.commit()
+
+    async def is_quiet(self, user_id: int, now: float | None = None) -> bool:
+        async with self._db.execute(
+            "SELECT quiet_until FROM users WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0] and row[0] > (time.time() if now is None else now))
+
+    # --- messages visible in a chat (for /clear) -----------------------------------------------
+
+    async def remember_messages(self, chat_id: int, message_ids: list[int], at: float) -> None:
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at) VALUES (?, ?, ?)",
+            [(chat_id, m, at) for m in message_ids],
+        )
+        await self._db.commit()
+
+    async def chat_messages(self, chat_id: int) -> list[tuple[int, float]]:
+        async with self._db.execute(
+            "SELECT message_id, sent_at FROM chat_messages WHERE chat_id = ? ORDER BY message_id",
+            (chat_id,),
+        ) as cursor:
+            return [(row[0], row[1]) async for row in cursor]
+
+    async def forget_messages(self, chat_id: int, message_ids: list[int]) -> None:
+        await self._db.executemany(
+            "DELETE FROM chat_messages WHERE chat_id = ? AND message_id = ?",
+            [(chat_id, m) for m in message_ids],
+        )
+        await self._db.commit()
 
     # --- dialogue tracker events ---------------------------------------------------------------
 

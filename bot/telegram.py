@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
+import time
 import traceback
 
 from telegram import (
@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, country_question
 from bot.dialogue import Button, Reply
 from bot.logs import user_tag
 from bot.settings import Settings
@@ -39,12 +39,13 @@ COMMANDS = [
     BotCommand("start", "Begin, or see what I can do"),
     BotCommand("help", "What to write and which commands exist"),
     BotCommand("sos", "Urgent help: crisis and abuse helplines"),
+    BotCommand("country", "Set your country, for the right helplines"),
+    BotCommand("clear", "Delete our recent messages from this chat"),
 ]
 
-# Callback data comes back from the client, so only accept our own intent payloads: anything
-# else could smuggle text past the safety screen.
-_PAYLOAD_RE = re.compile(r"^/[a-z_]{1,60}$")
 _CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback data
+# Telegram lets a bot delete messages in a private chat only within 48 hours; keep a margin.
+DELETABLE_SECONDS = 48 * 3600 - 300
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -64,6 +65,8 @@ def build_application(
     app.add_handler(CommandHandler("start", _on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", _on_help, filters=PRIVATE))
     app.add_handler(CommandHandler("sos", _on_sos, filters=PRIVATE))
+    app.add_handler(CommandHandler("country", _on_country, filters=PRIVATE))
+    app.add_handler(CommandHandler("clear", _on_clear, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button))
     app.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, _on_edit)
@@ -94,36 +97,73 @@ def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
 
 async def _skip_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram redelivers updates a crashed bot never confirmed; answer each only once."""
-    if not await _conversation(context).store.claim_update(update.update_id):
+    store = _conversation(context).store
+    if not await store.claim_update(update.update_id):
         logger.info("skipping redelivered update %s", update.update_id)
         raise ApplicationHandlerStop
+    if update.message and update.effective_chat:
+        # Remembered so /clear can delete the person's messages too, not only ours.
+        await store.remember_messages(
+            update.effective_chat.id, [update.message.message_id], update.message.date.timestamp()
+        )
 
 
 async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await _conversation(context).start(update.effective_user.id)
-    await send_replies(update, replies)
+    await send_replies(update, context, replies)
 
 
 async def _on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # The help text is a dialogue response, so /help and "what can you do?" read the same.
     replies = await _conversation(context).on_payload(update.effective_user.id, "/help")
-    await send_replies(update, replies)
+    await send_replies(update, context, replies)
 
 
 async def _on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_replies(update, [Reply(text("sos"))])
+    await send_replies(update, context, await _conversation(context).sos(update.effective_user.id))
+
+
+async def _on_country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    conversation = _conversation(context)
+    if context.args:
+        replies = await conversation.set_country(update.effective_user.id, context.args[0])
+    else:
+        replies = [country_question()]
+    await send_replies(update, context, replies)
+
+
+async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deletes what Telegram lets a bot delete, and says plainly what stayed."""
+    store = _conversation(context).store
+    chat_id = update.effective_chat.id
+    cutoff = time.time() - DELETABLE_SECONDS
+    deleted, failed = [], []
+    for message_id, sent_at in await store.chat_messages(chat_id):
+        if sent_at < cutoff:
+            failed.append(message_id)
+            continue
+        try:
+            await update.get_bot().delete_message(chat_id, message_id)
+            deleted.append(message_id)
+        except TelegramError:
+            failed.append(message_id)
+    await store.forget_messages(chat_id, deleted + failed)
+    parts = [text("clear_done").format(deleted=len(deleted))] if deleted else []
+    if failed:
+        parts.append(text("clear_failed").format(failed=len(failed)))
+    await send_replies(
+        update, context, [Reply("\n\n".join(parts) if parts else text("clear_nothing"))]
+    )
 
 
 async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await _conversation(context).on_text(update.effective_user.id, update.message.text)
-    await send_replies(update, replies)
+    await send_replies(update, context, replies)
 
 
 async def _on_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    replies = await _conversation(context).on_text(
-        update.effective_user.id, update.message.caption
-    )
-    await send_replies(update, [Reply(text("caption_note")), *replies])
+    replies = await _conversation(context).on_text(update.effective_user.id, update.message.caption)
+    await send_replies(update, context, [Reply(text("caption_note")), *replies])
 
 
 async def _on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,26 +171,24 @@ async def _on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await _conversation(context).on_edit(
         update.effective_user.id, edited.text or edited.caption or ""
     )
-    await send_replies(update, replies)
+    await send_replies(update, context, replies)
 
 
 async def _on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_replies(update, [Reply(text("non_text"))])
+    await send_replies(update, context, [Reply(text("non_text"))])
 
 
 async def _on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_replies(update, [Reply(text("unknown_command"))])
+    await send_replies(update, context, [Reply(text("unknown_command"))])
 
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
-    payload = query.data or ""
-    if not _PAYLOAD_RE.match(payload) or query.message is None:
-        return
-    await _mark_chosen(query, payload)
-    replies = await _conversation(context).on_payload(update.effective_user.id, payload)
-    await send_replies(update, replies)
+    replies = await _conversation(context).on_payload(update.effective_user.id, query.data or "")
+    if replies and query.message is not None:
+        await _mark_chosen(query, query.data)
+    await send_replies(update, context, replies)
 
 
 async def _mark_chosen(query, payload: str) -> None:
@@ -184,21 +222,27 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("%s while handling an update%s\n%s", type(error).__name__, who, stack)
     if isinstance(update, Update) and update.effective_chat:
         try:
-            await update.get_bot().send_message(update.effective_chat.id, text("error"))
-        except TelegramError:
-            pass
+            await send_replies(update, context, [Reply(text("error"))])
+        except Exception:  # noqa: BLE001 - the error handler itself must never raise
+            logger.warning("could not tell the person about the error")
 
 
-async def send_replies(update: Update, replies: list[Reply]) -> None:
+async def send_replies(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]
+) -> None:
     chat_id = update.effective_chat.id
     bot = update.get_bot()
+    sent = []
     for reply in replies:
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await bot.send_message(
+            message = await bot.send_message(
                 chat_id, chunk, reply_markup=keyboard(reply.buttons) if last else None
             )
+            sent.append(message.message_id)
+    if sent:
+        await _conversation(context).store.remember_messages(chat_id, sent, time.time())
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:

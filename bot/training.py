@@ -1,4 +1,4 @@
-"""Train the Rasa model only when its inputs changed, and write the blank spaCy pipeline it loads."""
+"""Train the Rasa model only when its inputs changed; write the blank spaCy pipeline it loads."""
 
 from __future__ import annotations
 

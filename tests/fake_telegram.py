@@ -127,7 +127,10 @@ class FakeTelegram:
         ]
 
     async def wait_for(
-        self, method: str = "sendMessage", count: int = 1, chat_id: int | None = None,
+        self,
+        method: str = "sendMessage",
+        count: int = 1,
+        chat_id: int | None = None,
         timeout: float = 30.0,
     ) -> list[dict]:
         """Waits until at least `count` calls of `method` (to `chat_id`) were recorded."""
@@ -238,7 +241,9 @@ class FakeTelegram:
         return self._message(params, text="", edit_date=int(time.time()))
 
     async def _api_sendPhoto(self, params: dict) -> dict:
-        return self._message(params, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}])
+        return self._message(
+            params, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+        )
 
     async def _api_sendDocument(self, params: dict) -> dict:
         return self._message(params, document={"file_id": "d", "file_unique_id": "d"})
@@ -246,8 +251,11 @@ class FakeTelegram:
     async def _api_deleteMessage(self, params: dict):
         if int(params["message_id"]) in self.undeletable:
             return web.json_response(
-                {"ok": False, "error_code": 400,
-                 "description": "Bad Request: message can't be deleted"},
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message can't be deleted",
+                },
                 status=400,
             )
         return True

@@ -17,7 +17,12 @@ def run_bot(
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -36,12 +41,14 @@ def test_classify_prints_one_json_line_per_message(model_path):
 def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_of):
     result = run_bot(
         "chat",
-        stdin="hi\nmy ex cheated, am i punishing my new partner for it?\n",
+        stdin="2\nhi\nmy ex cheated, am i punishing my new partner for it?\n",
         extra_env={"BOT_DB_PATH": str(tmp_path / "chat.sqlite3")},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     replies = result.stdout.split("bot> ")[1:]
     assert "not a therapist" in replies[0]
-    assert replies[1].strip() in texts_of("utter_greet")
-    assert replies[2].strip() in texts_of("utter_past_vs_present")
+    assert "which country" in replies[1] and "[2] United Kingdom" in replies[1]
+    assert "United Kingdom" in replies[2]  # typing a number taps that button
+    assert replies[3].strip() in texts_of("utter_greet")
+    assert replies[4].strip() in texts_of("utter_past_vs_present")
     assert (tmp_path / "chat.sqlite3").is_file()

@@ -14,11 +14,12 @@ USER = 4242001
 async def test_start_welcomes_and_sets_commands(start_bot, fake_tg):
     await start_bot()
     await fake_tg.send_text(USER, "/start")
-    [welcome] = await fake_tg.wait_for(chat_id=USER)
+    welcome, country = await fake_tg.wait_for(chat_id=USER, count=2)
     assert "not a therapist" in welcome["text"]
-    assert "/sos" in welcome["text"]
+    assert "/sos" in welcome["text"] and "18+" in welcome["text"]
+    assert "which country" in country["text"]
     commands = fake_tg.sent(method="setMyCommands")
-    assert {c["command"] for c in commands[0]["commands"]} >= {"start", "help", "sos"}
+    assert {c["command"] for c in commands[0]["commands"]} >= {"start", "help", "sos", "clear"}
 
 
 async def test_checking_urge_gets_calm_body_first_reply(start_bot, fake_tg, texts_of):
@@ -56,8 +57,17 @@ async def test_forged_button_payload_is_ignored(start_bot, fake_tg):
 
 async def test_sticker_and_photo_get_a_kind_text_only_reply(start_bot, fake_tg):
     await start_bot()
-    sticker = {"sticker": {"file_id": "s", "file_unique_id": "s", "width": 512, "height": 512,
-                           "is_animated": False, "is_video": False, "type": "regular"}}
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    }
     await fake_tg.push(fake_tg.message_update(USER, sticker))
     [reply] = await fake_tg.wait_for(chat_id=USER)
     assert "only read text" in reply["text"]
@@ -106,7 +116,7 @@ async def test_logs_hold_neither_message_text_nor_token(start_bot, fake_tg, capf
         await start_bot()
         await fake_tg.send_text(USER, "/start")
         await fake_tg.send_text(USER, secret_words)
-        await fake_tg.wait_for(chat_id=USER, count=3)
+        await fake_tg.wait_for(chat_id=USER, count=4)
         logging.getLogger("telegram.ext").info("token %s seen", TOKEN)  # redaction is tested too
     finally:
         logging.getLogger().handlers.clear()

@@ -1,48 +1,90 @@
+"""The safety screen on the project's own set of crisis phrasings and benign traps."""
+
 from __future__ import annotations
+
+import csv
+from pathlib import Path
 
 import pytest
 
-from bot.safety import normalise, screen
+from bot.safety import expand, matches, normalise, screen
 
-CRISIS = [
-    ("i want to kill myself", "self_harm"),
-    ("I’m going to end it all tonight", "self_harm"),
-    ("honestly everyone would be better off without me", "self_harm"),
-    ("thinking about unaliving myself", "self_harm"),
-    ("kms", "self_harm"),
-    ("sewer slide seems like the only way out", "self_harm"),
-    ("i took all my pills", "self_harm"),
-    ("I dont want to live anymore", "self_harm"),
-    ("he hit me last night", "abuse"),
-    ("my boyfriend choked me during a fight", "abuse"),
-    ("she threatened to kill me if i leave", "abuse"),
-    ("he won't let me leave the house", "abuse"),
-    ("he took my phone and locked me in", "abuse"),
-]
-
-TRAPS = [
-    "this is killing me",
-    "I'm dying to know what she said",
-    "I could kill him lol he forgot our anniversary",
-    "I'd rather die than go to that party",
-    "she's killing our relationship with all the lying",
-    "I'm done with his excuses",
-    "the silence is killing me",
-    "it's been 4 hours since he texted",
-]
+CASES = Path(__file__).resolve().parent / "safety_cases.tsv"
 
 
-@pytest.mark.parametrize("text, category", CRISIS)
-def test_crisis_is_caught(text, category):
-    assert screen(text) == category
+def load_cases(path: Path) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert rows[0] == ["category", "text"]
+    return [(category, text) for category, text in rows[1:]]
 
 
-@pytest.mark.parametrize("text", TRAPS)
-def test_idioms_are_not_crises(text):
-    assert screen(text) is None
+@pytest.fixture(scope="module")
+def cases() -> list[tuple[str, str]]:
+    return load_cases(CASES)
 
 
-def test_normalise_handles_typography_leet_and_stretching():
+def test_the_set_is_big_enough(cases):
+    crisis = [c for c, _ in cases if c != "none"]
+    assert len(crisis) >= 150
+    assert {c for c in crisis} == {"self_harm", "abuse"}
+    assert sum(c == "none" for c, _ in cases) >= 100
+
+
+def test_every_crisis_is_caught(cases):
+    missed = [text for category, text in cases if category != "none" and screen(text) is None]
+    assert missed == []
+
+
+def test_crises_get_the_right_kind_of_help(cases):
+    wrong = [
+        (category, text)
+        for category, text in cases
+        if category != "none" and screen(text) not in (None, category)
+    ]
+    assert wrong == []
+
+
+def test_false_positives_stay_at_or_under_five_percent(cases):
+    traps = [text for category, text in cases if category == "none"]
+    flagged = [(text, matches(text)) for text in traps if screen(text) is not None]
+    assert len(flagged) <= 0.05 * len(traps), flagged
+
+
+@pytest.mark.parametrize(
+    "idiom",
+    [
+        "this is killing me",
+        "I'm dying to know",
+        "I could kill him lol",
+        "I'd rather die than go back",
+        "she's killing our relationship",
+        "I'm done with his excuses",
+    ],
+)
+def test_the_issues_idioms_are_not_crises(idiom):
+    assert screen(idiom) is None
+
+
+def test_self_harm_wins_when_both_are_present():
+    assert screen("he hit me again and i want to kill myself") == "self_harm"
+
+
+def test_empty_and_emoji_only_texts_are_not_crises():
+    assert screen("") is None
+    assert screen("   ") is None
+    assert screen("😭😭😭") is None
+
+
+def test_normalise_handles_typography_leet_codes_and_stretching():
     assert normalise("I’M sooooo DONE") == "i am so done"
     assert normalise("k1ll mys3lf") == "kill myself"
     assert normalise("4 hours") == "4 hours"
+    assert normalise("kms") == "kill myself"
+    assert normalise("s u i c i d e") == "suicide"
+    assert normalise("he won’t let me") == "he will not let me"
+
+
+def test_rule_groups_expand_into_every_alternative():
+    assert expand("{a b|c|} d") == ["a b d", "c d", "d"]
+    assert expand("$P x", {"P": "{he|she}"}) == ["he x", "she x"]
