@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, country_question
 from bot.dialogue import Dialogue, Reply
 from bot.settings import Settings
 from bot.store import Store
+from bot.texts import text
 
 # The console is one person; a negative id cannot collide with a Telegram user id.
 CONSOLE_USER = -1
@@ -30,6 +31,22 @@ def pick_button(line: str, last: list[Reply]) -> str | None:
     if line.isdigit() and 1 <= int(line) <= len(buttons):
         return buttons[int(line) - 1].payload
     return None
+
+
+async def command(conversation: Conversation, line: str) -> list[Reply]:
+    """The Telegram commands that make sense in a terminal (/clear has no chat to clear)."""
+    name, *args = line.split()
+    if name == "/start":
+        return await conversation.start(CONSOLE_USER)
+    if name == "/help":
+        return await conversation.on_payload(CONSOLE_USER, "/help")
+    if name == "/sos":
+        return await conversation.sos(CONSOLE_USER)
+    if name == "/country":
+        if args:
+            return await conversation.set_country(CONSOLE_USER, args[0])
+        return [country_question()]
+    return [Reply(text("unknown_command"))]
 
 
 async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
@@ -58,6 +75,8 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
             payload = pick_button(line, last)
             if payload:
                 last = await conversation.on_payload(CONSOLE_USER, payload)
+            elif line.startswith("/"):
+                last = await command(conversation, line)
             else:
                 last = await conversation.on_text(CONSOLE_USER, line)
             print(render(last), file=stdout, flush=True)

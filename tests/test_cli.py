@@ -52,3 +52,16 @@ def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_o
     assert replies[3].strip() in texts_of("utter_greet")
     assert replies[4].strip() in texts_of("utter_past_vs_present")
     assert (tmp_path / "chat.sqlite3").is_file()
+
+
+def test_chat_knows_the_commands_that_make_sense_in_a_terminal(model_path, tmp_path):
+    result = run_bot(
+        "chat",
+        stdin="/country gb\n/sos\n/clear\n",
+        extra_env={"BOT_DB_PATH": str(tmp_path / "chat.sqlite3")},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    replies = result.stdout.split("bot> ")[1:]
+    assert "United Kingdom" in replies[2]
+    assert "116 123" in replies[3] and "999" in replies[3]
+    assert "don't know that command" in replies[5]
