@@ -56,6 +56,9 @@ _REWRITES = [
     (r"\b(\w+)n't\b", r"\1 not"),
     (r"\b(do|does|did|is|was|were|are|have|has|had|would|should|could)nt\b", r"\1 not"),
     (r"\bdont\b", "do not"),
+    (r"\bwont\b", "will not"),
+    (r"\bive\b", "i have"),
+    (r"\btheyre\b", "they are"),
     (r"\bdoesnt\b", "does not"),
     (r"\bdidnt\b", "did not"),
     (r"\bi'?m\b", "i am"),
@@ -74,12 +77,10 @@ _REWRITES_RE = [(re.compile(p), r) for p, r in _REWRITES]
 def normalise(text: str) -> str:
     """Lowercase, plain punctuation, no leetspeak in words, no stretched letters, no codes."""
     text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC).lower()
-    # Digits turn into letters only inside words ("k1ll", "su1c1de"), so "4 hours" keeps its 4.
-    text = re.sub(
-        r"(?<![\w$@!])[\w$@!]*[a-z][\w$@!]*",
-        lambda m: m.group(0).translate(_LEET) if re.search(r"[a-z]", m.group(0)) else m.group(0),
-        text,
-    )
+    # Digits and symbols turn into letters only between letters ("k1ll", "su1c1de"), so "4 hours"
+    # and "3am" keep their numbers; a leading "$" is an "s" ("$uicide").
+    text = re.sub(r"(?<=[a-z])[0-9@$!]+(?=[a-z])", lambda m: m.group(0).translate(_LEET), text)
+    text = re.sub(r"(?<![\w$])\$(?=[a-z])", "s", text)
     text = re.sub(r"([a-z])\1{2,}", r"\1", text)
     # "s u i c i d e": letters spaced out to dodge filters become one word again.
     text = re.sub(r"\b(?:[a-z] ){3,}[a-z]\b", lambda m: m.group(0).replace(" ", ""), text)

@@ -9,7 +9,10 @@ import pytest
 
 from bot.safety import expand, matches, normalise, screen
 
-CASES = Path(__file__).resolve().parent / "safety_cases.tsv"
+HERE = Path(__file__).resolve().parent
+# The first set was written to build the rules; the other two were written blind, measured once
+# as they came (figures in the closing notes), and only then used to improve the rules.
+SETS = ["safety_cases.tsv", "safety_holdout.tsv", "safety_unseen.tsv"]
 
 
 def load_cases(path: Path) -> list[tuple[str, str]]:
@@ -21,12 +24,13 @@ def load_cases(path: Path) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def cases() -> list[tuple[str, str]]:
-    return load_cases(CASES)
+    return [case for name in SETS for case in load_cases(HERE / name)]
 
 
 def test_the_set_is_big_enough(cases):
     crisis = [c for c, _ in cases if c != "none"]
     assert len(crisis) >= 150
+    assert len({text for _, text in cases}) == len(cases)  # no case counted twice
     assert {c for c in crisis} == {"self_harm", "abuse"}
     assert sum(c == "none" for c, _ in cases) >= 100
 
