@@ -8,7 +8,7 @@ import signal
 import time
 from typing import TYPE_CHECKING
 
-from bot.conversation import Conversation
+from bot.conversation import MODEL_WAIT_SECONDS, Conversation
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from bot.store import Store
@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 class BotRunner:
-    """One running bot. Tests pass an already loaded `agent` to skip the slow model load."""
+    """One running bot. Tests pass an already loaded `agent` to skip the slow model load, or
+    `load_model=False` to keep the bot in its model-still-loading state."""
 
     def __init__(
         self,
@@ -29,9 +30,13 @@ class BotRunner:
         agent: Agent | None = None,
         poll_timeout: float = 10.0,
         rate_limit: bool = True,
+        load_model: bool = True,
+        model_wait: float = MODEL_WAIT_SECONDS,
     ) -> None:
         self.settings = settings
         self._agent = agent
+        self._load_model = load_model
+        self._model_wait = model_wait
         self._poll_timeout = poll_timeout
         self._rate_limit = rate_limit
         self.store: Store | None = None
@@ -45,9 +50,9 @@ class BotRunner:
         self.dialogue = Dialogue(self.store)
         if self._agent is not None:
             self.dialogue.use(self._agent)
-        else:
+        elif self._load_model:
             self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
-        conversation = Conversation(self.store, self.dialogue)
+        conversation = Conversation(self.store, self.dialogue, model_wait=self._model_wait)
         self.app = build_application(self.settings, conversation, rate_limit=self._rate_limit)
         await self.app.initialize()
         await announce_commands(self.app)

@@ -32,6 +32,7 @@ from bot.dialogue import Button, Reply
 from bot.logs import user_tag
 from bot.settings import Settings
 from bot.texts import text
+from bot.updates import PerChatUpdateProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ PRIVATE = filters.ChatType.PRIVATE
 def build_application(
     settings: Settings, conversation: Conversation, rate_limit: bool = True
 ) -> Application:
-    builder = ApplicationBuilder().token(settings.token or "")
+    builder = ApplicationBuilder().token(settings.token or "").concurrent_updates(
+        PerChatUpdateProcessor()
+    )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
     if rate_limit:

@@ -126,3 +126,14 @@ async def test_logs_hold_neither_message_text_nor_token(start_bot, fake_tg, capf
     assert TOKEN not in everything
     assert "zebra-umbrella" not in everything
     assert "check her phone" not in everything
+
+
+async def test_one_persons_messages_are_answered_in_order(start_bot, fake_tg, texts_of):
+    await start_bot()
+    said = [("hello there", "utter_greet"), ("thank you so much", "utter_thanks"),
+            ("are you a real person", "utter_bot_challenge"), ("bye for now", "utter_goodbye")]
+    for message, _ in said:
+        await fake_tg.send_text(USER, message)
+    replies = await fake_tg.wait_for(chat_id=USER, count=len(said))
+    for reply, (_, response) in zip(replies, said, strict=True):
+        assert reply["text"] in texts_of(response)

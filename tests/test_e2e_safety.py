@@ -158,7 +158,7 @@ async def test_model_only_signal_asks_instead_of_deciding(start_bot, fake_tg):
     """A crisis the phrase rules miss but the model hears: the person is asked first."""
     from bot.safety import screen
 
-    message = "i keep picturing my own funeral and it doesnt scare me, it feels like relief tbh"
+    message = "wrote a letter to my mom and one to my sister, just incase"
     assert screen(message) is None  # only the model can hear this one
     runner = await start_bot()
     await fake_tg.send_text(USER, message)
@@ -184,3 +184,23 @@ async def test_saying_no_to_the_check_continues_kindly(start_bot, fake_tg):
     await fake_tg.tap(USER, sent, "safety:ok")
     reply = (await fake_tg.wait_for(chat_id=USER, count=2))[1]
     assert "Tell me more" in reply["text"] and "/sos" in reply["text"]
+
+
+async def test_crisis_is_not_held_up_by_someone_waiting_for_the_model(fake_tg, tmp_path):
+    from bot.runner import BotRunner
+
+    runner = BotRunner(
+        make_settings(tmp_path / "bot.sqlite3", fake_tg.base_url),
+        poll_timeout=1, load_model=False, model_wait=4,
+    )
+    await runner.start()
+    try:
+        await fake_tg.send_text(USER, "he still hasn't texted me back")  # waits for the model
+        await fake_tg.send_text(USER + 1, "i want to die tonight")
+        [crisis, _] = await fake_tg.wait_for(chat_id=USER + 1, count=2, timeout=3)
+        assert "findahelpline.com" in crisis["text"]
+        assert fake_tg.sent(USER) == []  # the first person is still waiting, and not lost
+        [loading] = await fake_tg.wait_for(chat_id=USER, timeout=10)
+        assert "waking up" in loading["text"]
+    finally:
+        await runner.stop()
