@@ -14,7 +14,7 @@ from bot import helplines, safety
 from bot.dialogue import Button, Dialogue, ModelUnavailable, Reply
 from bot.logs import user_tag
 from bot.store import Store
-from bot.texts import text
+from bot.texts import text, topics
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ MODEL_SIGNAL_CONFIDENCE = 0.97
 _INTENT_PAYLOAD = re.compile(r"^/[a-z_]{1,60}$")
 _COUNTRY_PAYLOAD = re.compile(r"^country:([A-Z]{2}|other)$")
 _SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok)$")
+SOMETHING_ELSE = "topic:other"
 
 
 class Conversation:
@@ -76,6 +77,8 @@ class Conversation:
         country = _COUNTRY_PAYLOAD.match(payload)
         if country:
             return await self.set_country(user_id, country.group(1))
+        if payload == SOMETHING_ELSE:
+            return [Reply(text("say_more"))]
         answer = _SAFETY_PAYLOAD.match(payload)
         if answer:
             if answer.group(1) == "ok":
@@ -122,6 +125,9 @@ class Conversation:
             if turn.confidence >= MODEL_SIGNAL_CONFIDENCE:
                 return [safety_check(turn.intent)]
             return [Reply(text("say_more"))]
+        if any(r.custom.get("fallback") for r in turn.replies):
+            said = next((r.text for r in turn.replies if r.text), "")
+            return [unsure(said, turn.ranking)]
         return [r for r in turn.replies if r.text or r.buttons]
 
 
@@ -134,6 +140,16 @@ def _stay() -> Reply:
     """After crisis help, the bot stays: a calming exercise, or just keep talking."""
     return Reply(
         text("crisis_stay"), (Button(text("crisis_grounding_button"), "/request_grounding"),)
+    )
+
+
+def unsure(message: str, ranking: tuple[tuple[str, float], ...]) -> Reply:
+    """Not sure what was meant: the likeliest topics from the model's ranking, and a way out."""
+    likely = [name for name, _ in ranking if name in topics()][:3]
+    buttons = [Button(topics()[name], f"/{name}") for name in likely]
+    return Reply(
+        f"{message} {text('unsure_pick')}".strip(),
+        (*buttons, Button(text("something_else"), SOMETHING_ELSE)),
     )
 
 

@@ -48,6 +48,7 @@ class Turn:
     replies: list[Reply]
     intent: str | None = None
     confidence: float = 0.0
+    ranking: tuple[tuple[str, float], ...] = ()
 
 
 def _tracker_store_class():
@@ -75,7 +76,7 @@ def _tracker_store_class():
             new = list(tracker.events)[already:]
             await store.append_events(tracker.sender_id, [e.as_dict() for e in new])
             if tracker.latest_message and tracker.latest_message.intent:
-                self.latest_intents[tracker.sender_id] = tracker.latest_message.intent
+                self.latest_intents[tracker.sender_id] = tracker.latest_message.parse_data
 
         async def _retrieve(self, sender_id: str, all_sessions: bool):
             events = await self._require_store().session_events(sender_id, all_sessions)
@@ -107,11 +108,45 @@ def _whole_message_channel():
     return WholeMessageChannel()
 
 
+def _no_repeat_generator():
+    import copy
+    import random
+
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.events import BotUttered
+    from rasa.core.nlg.response import ResponseVariationFilter
+
+    class NoRepeatGenerator(TemplatedNaturalLanguageGenerator):
+        """Picks a variation at random, but never the one this person got last time."""
+
+        async def generate(self, utter_action, tracker, output_channel, **kwargs):
+            filled = tracker.current_slot_values()
+            options = ResponseVariationFilter(self.responses).responses_for_utter_action(
+                utter_action, output_channel, filled
+            )
+            if not options:
+                return None
+            last = next(
+                (
+                    e.text
+                    for e in reversed(tracker.events)
+                    if isinstance(e, BotUttered) and e.metadata.get("utter_action") == utter_action
+                ),
+                None,
+            )
+            fresh = [o for o in options if o.get("text") != last] or options
+            return self._fill_response(copy.deepcopy(random.choice(fresh)), filled, **kwargs)
+
+    return NoRepeatGenerator({})
+
+
 def load_agent(model_path: Path) -> Agent:
     """Blocking (tens of seconds): call it through `Dialogue.load`, off the event loop."""
     from rasa.core.agent import Agent
 
-    return Agent.load(str(model_path), tracker_store=_tracker_store_class()())
+    return Agent.load(
+        str(model_path), tracker_store=_tracker_store_class()(), generator=_no_repeat_generator()
+    )
 
 
 class Dialogue:
@@ -177,11 +212,15 @@ class Dialogue:
         agent = await self._agent_or_raise(wait)
         channel = _whole_message_channel()
         await agent.handle_message(UserMessage(text[:MAX_NLU_CHARS], channel, sender_id))
-        heard = self._trackers.latest_intents.pop(sender_id, {})
+        parsed = self._trackers.latest_intents.pop(sender_id, {})
+        heard = parsed.get("intent") or {}
         return Turn(
             replies=[to_reply(m) for m in channel.messages],
             intent=heard.get("name"),
             confidence=float(heard.get("confidence") or 0.0),
+            ranking=tuple(
+                (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
+            ),
         )
 
     async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:

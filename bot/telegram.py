@@ -54,8 +54,10 @@ PRIVATE = filters.ChatType.PRIVATE
 def build_application(
     settings: Settings, conversation: Conversation, rate_limit: bool = True
 ) -> Application:
-    builder = ApplicationBuilder().token(settings.token or "").concurrent_updates(
-        PerChatUpdateProcessor()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "")
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)

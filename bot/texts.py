@@ -18,3 +18,10 @@ def messages() -> dict[str, str]:
 
 def text(key: str) -> str:
     return messages()[key]
+
+
+@cache
+def topics() -> dict[str, str]:
+    """Intent -> button title, for the topics offered when the bot is unsure."""
+    with open(DATA_DIR / "topics.yml", encoding="utf-8") as f:
+        return yaml.safe_load(f)

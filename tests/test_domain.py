@@ -60,6 +60,10 @@ def shown(domain_responses) -> dict[str, list[dict]]:
     return {n: v for n, v in domain_responses.items() if all("text" in x for x in v)}
 
 
+def test_the_fallback_is_marked_so_it_never_ends_in_a_dead_end(domain_responses):
+    assert all(v["custom"] == {"fallback": True} for v in domain_responses["utter_default"])
+
+
 def test_only_crisis_signals_have_no_text(domain_responses):
     hidden = set(domain_responses) - set(shown(domain_responses))
     assert hidden == {"utter_crisis_self_harm", "utter_crisis_abuse"}

@@ -130,8 +130,12 @@ async def test_logs_hold_neither_message_text_nor_token(start_bot, fake_tg, capf
 
 async def test_one_persons_messages_are_answered_in_order(start_bot, fake_tg, texts_of):
     await start_bot()
-    said = [("hello there", "utter_greet"), ("thank you so much", "utter_thanks"),
-            ("are you a real person", "utter_bot_challenge"), ("bye for now", "utter_goodbye")]
+    said = [
+        ("hello there", "utter_greet"),
+        ("thank you so much", "utter_thanks"),
+        ("are you a real person", "utter_bot_challenge"),
+        ("bye for now", "utter_goodbye"),
+    ]
     for message, _ in said:
         await fake_tg.send_text(USER, message)
     replies = await fake_tg.wait_for(chat_id=USER, count=len(said))

@@ -191,7 +191,9 @@ async def test_crisis_is_not_held_up_by_someone_waiting_for_the_model(fake_tg, t
 
     runner = BotRunner(
         make_settings(tmp_path / "bot.sqlite3", fake_tg.base_url),
-        poll_timeout=1, load_model=False, model_wait=4,
+        poll_timeout=1,
+        load_model=False,
+        model_wait=4,
     )
     await runner.start()
     try:

@@ -1,0 +1,54 @@
+"""The dialogue pipeline with the really trained model and a real SQLite file, no Telegram."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import SOMETHING_ELSE, Conversation
+from bot.dialogue import Dialogue
+from bot.store import Store
+from bot.texts import topics
+
+BASICS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "help", "out_of_scope"}
+CRISIS = {"self_harm", "abuse"}
+
+
+@pytest.fixture
+async def conversation(tmp_path, agent):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    dialogue = Dialogue(store)
+    dialogue.use(agent)
+    yield Conversation(store, dialogue)
+    await store.close()
+
+
+async def test_a_reply_never_repeats_word_for_word_in_a_row(conversation):
+    for payload in ("/greet", "/faq_how_long", "/set_boundaries"):
+        said = [(await conversation.on_payload(7, payload))[0].text for _ in range(12)]
+        assert all(a != b for a, b in zip(said, said[1:])), payload
+        assert len(set(said)) == 3  # and every variation gets its turn
+
+
+async def test_unsure_offers_the_likeliest_topics_and_a_way_out(conversation):
+    [reply] = await conversation.on_text(8, "zxq blorp")
+    assert "something else" in reply.text.lower()
+    payloads = [b.payload for b in reply.buttons]
+    assert 1 <= len(payloads) - 1 <= 3
+    assert payloads[-1] == SOMETHING_ELSE
+    assert all(p.removeprefix("/") in topics() for p in payloads[:-1])
+    [after] = await conversation.on_payload(8, SOMETHING_ELSE)
+    assert "tell me a bit more" in after.text
+
+
+async def test_a_topic_button_leads_to_its_grounded_reply(conversation, texts_of):
+    [reply] = await conversation.on_payload(9, "/faq_therapy")
+    assert reply.text in texts_of("utter_faq_therapy")
+
+
+def test_every_content_intent_has_a_topic_button(domain_responses):
+    import yaml
+
+    from bot.settings import ROOT
+
+    intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
+    assert set(topics()) == intents - BASICS - CRISIS
