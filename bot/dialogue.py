@@ -112,9 +112,8 @@ def _no_repeat_generator():
     import copy
     import random
 
-    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+    from rasa.core.nlg.response import ResponseVariationFilter, TemplatedNaturalLanguageGenerator
     from rasa.shared.core.events import BotUttered
-    from rasa.core.nlg.response import ResponseVariationFilter
 
     class NoRepeatGenerator(TemplatedNaturalLanguageGenerator):
         """Picks a variation at random, but never the one this person got last time."""
