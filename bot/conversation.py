@@ -12,6 +12,7 @@ import time
 
 from bot import helplines, safety
 from bot.dialogue import Button, Dialogue, ModelUnavailable, Reply
+from bot.flows.reflection import Reflections
 from bot.logs import user_tag
 from bot.store import Store
 from bot.texts import text, topics
@@ -31,6 +32,9 @@ MODEL_SIGNAL_CONFIDENCE = 0.97
 _INTENT_PAYLOAD = re.compile(r"^/[a-z_]{1,60}$")
 _COUNTRY_PAYLOAD = re.compile(r"^country:([A-Z]{2}|other)$")
 _SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok)$")
+_FLOW_PAYLOAD = re.compile(
+    r"^flow:(?:start:(?P<start>[a-z_]{1,40})|answer:(?P<answer>[a-z]{1,20})|stop)$"
+)
 SOMETHING_ELSE = "topic:other"
 
 
@@ -39,6 +43,7 @@ class Conversation:
         self.store = store
         self.dialogue = dialogue
         self.model_wait = model_wait
+        self.reflections = Reflections(store)
 
     async def start(self, user_id: int) -> list[Reply]:
         first = await self.store.touch_user(user_id)
@@ -65,6 +70,8 @@ class Conversation:
         category = safety.screen(message)
         if category is not None:
             return await self._crisis(user_id, category)
+        if await self.reflections.active(user_id):
+            return await self.reflections.answer(user_id, message)
         return await self._dialogue(user_id, message)
 
     async def on_edit(self, user_id: int, message: str) -> list[Reply]:
@@ -77,6 +84,13 @@ class Conversation:
         country = _COUNTRY_PAYLOAD.match(payload)
         if country:
             return await self.set_country(user_id, country.group(1))
+        flow = _FLOW_PAYLOAD.match(payload)
+        if flow:
+            if flow.group("start"):
+                return await self.reflections.start(user_id, flow.group("start"))
+            if flow.group("answer"):
+                return await self.reflections.answer(user_id, flow.group("answer"), chosen=True)
+            return await self.reflections.stop(user_id)
         if payload == SOMETHING_ELSE:
             return [Reply(text("say_more"))]
         answer = _SAFETY_PAYLOAD.match(payload)
@@ -101,6 +115,7 @@ class Conversation:
     async def _crisis(self, user_id: int, category: safety.Category) -> list[Reply]:
         logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
         await self.store.set_quiet_until(user_id, time.time() + QUIET_SECONDS)
+        await self.reflections.interrupt(user_id)
         await self.dialogue.interrupt(str(user_id))
         country = await self.store.country(user_id)
         kind = "crisis" if category == "self_harm" else "abuse"

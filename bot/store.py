@@ -38,6 +38,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (chat_id, message_id)
     );
     """,
+    """
+    CREATE TABLE reflections (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id      INTEGER NOT NULL,
+        flow         TEXT NOT NULL,
+        step         INTEGER NOT NULL,
+        answers      TEXT NOT NULL,
+        started_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL,
+        finished_at  REAL
+    );
+    CREATE INDEX reflections_by_user ON reflections (user_id, finished_at);
+    """,
 ]
 
 # Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
@@ -170,6 +183,55 @@ class Store:
             [(chat_id, m) for m in message_ids],
         )
         await self._db.commit()
+
+    # --- guided reflections ---------------------------------------------------------------------
+
+    async def start_reflection(self, user_id: int, flow: str) -> None:
+        """A person has at most one reflection in progress: starting one drops the other."""
+        await self.drop_reflection(user_id)
+        now = time.time()
+        await self._db.execute(
+            "INSERT INTO reflections (user_id, flow, step, answers, started_at, updated_at)"
+            " VALUES (?, ?, 0, '{}', ?, ?)",
+            (user_id, flow, now, now),
+        )
+        await self._db.commit()
+
+    async def active_reflection(self, user_id: int) -> tuple[int, str, int, dict] | None:
+        async with self._db.execute(
+            "SELECT id, flow, step, answers FROM reflections"
+            " WHERE user_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    async def save_reflection(
+        self, reflection_id: int, step: int, answers: dict, finished: bool = False
+    ) -> None:
+        now = time.time()
+        await self._db.execute(
+            "UPDATE reflections SET step = ?, answers = ?, updated_at = ?, finished_at = ?"
+            " WHERE id = ?",
+            (step, json.dumps(answers), now, now if finished else None, reflection_id),
+        )
+        await self._db.commit()
+
+    async def drop_reflection(self, user_id: int) -> bool:
+        """Deletes an unfinished reflection and its answers; True if there was one."""
+        cursor = await self._db.execute(
+            "DELETE FROM reflections WHERE user_id = ? AND finished_at IS NULL", (user_id,)
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def finished_reflections(self, user_id: int) -> list[tuple[str, dict]]:
+        async with self._db.execute(
+            "SELECT flow, answers FROM reflections"
+            " WHERE user_id = ? AND finished_at IS NOT NULL ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            return [(row[0], json.loads(row[1])) async for row in cursor]
 
     # --- dialogue tracker events ---------------------------------------------------------------
 

@@ -50,7 +50,9 @@ def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_o
     assert "which country" in replies[1] and "[2] United Kingdom" in replies[1]
     assert "United Kingdom" in replies[2]  # typing a number taps that button
     assert replies[3].strip() in texts_of("utter_greet")
-    assert replies[4].strip() in texts_of("utter_past_vs_present")
+    text, button = replies[4].split("\n     [1] ")
+    assert text.strip() in texts_of("utter_past_vs_present")
+    assert button.strip() == "Sort past from present with me"  # the reflection, one tap away
     assert (tmp_path / "chat.sqlite3").is_file()
 
 

@@ -1,0 +1,111 @@
+"""Guided reflections: the guide's questions one at a time, answers kept in the store.
+
+The state lives in the database (table `reflections`), so a restart mid-way simply continues with
+the next answer. Safety screening happens before any answer reaches this module.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot.dialogue import Button, Reply
+from bot.store import Store
+
+FILE = Path(__file__).resolve().parent.parent / "data" / "reflections.yml"
+STOP = "flow:stop"
+
+
+@cache
+def _data() -> dict:
+    return yaml.safe_load(FILE.read_text(encoding="utf-8"))
+
+
+def names() -> list[str]:
+    return [k for k, v in _data().items() if isinstance(v, dict) and "steps" in v]
+
+
+def _flow(name: str) -> dict:
+    return _data()[name]
+
+
+def _question(flow: dict, step: int, prefix: str = "") -> Reply:
+    spec = flow["steps"][step]
+    buttons = [Button(_data()["choices"][c], f"flow:answer:{c}") for c in spec.get("choices", [])]
+    ask = f"{prefix}\n\n{spec['ask']}" if prefix else spec["ask"]
+    return Reply(ask, (*buttons, Button(_data()["stop_button"], STOP)))
+
+
+def _summary(flow: dict, answers: dict) -> str:
+    if "{answers}" in flow["summary"]:
+        lines = []
+        for spec in flow["steps"]:
+            value = answers.get(spec["key"], "")
+            shown = _data()["choices"].get(value, value) if spec.get("choices") else value
+            lines.append(f"• {spec['label']}: {shown}")
+        return flow["summary"].replace("{answers}", "\n".join(lines))
+    return flow["summary"].format(**{s["key"]: answers.get(s["key"], "…") for s in flow["steps"]})
+
+
+def is_stop(text: str) -> bool:
+    return text.strip().lower().strip(".! ") in _data()["stop_words"]
+
+
+class Reflections:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def active(self, user_id: int) -> bool:
+        return await self.store.active_reflection(user_id) is not None
+
+    async def start(self, user_id: int, name: str) -> list[Reply]:
+        if name not in names():
+            return []
+        await self.store.start_reflection(user_id, name)
+        flow = _flow(name)
+        return [_question(flow, 0, prefix=flow["intro"])]
+
+    async def stop(self, user_id: int) -> list[Reply]:
+        await self.store.drop_reflection(user_id)
+        return [Reply(_data()["stopped"])]
+
+    async def answer(self, user_id: int, answer: str, chosen: bool = False) -> list[Reply]:
+        """Typed text, or (`chosen`) the value of a tapped choice button."""
+        active = await self.store.active_reflection(user_id)
+        if active is None:
+            return []
+        reflection_id, name, step, answers = active
+        if not chosen and is_stop(answer):
+            return await self.stop(user_id)
+        flow = _flow(name)
+        spec = flow["steps"][step]
+        if spec.get("choices"):
+            value = answer if chosen else _typed_choice(answer)
+            if value not in spec["choices"]:
+                return [_question(flow, step)]  # ask again, with the buttons
+            answer = value
+        elif chosen:
+            return [_question(flow, step)]  # a stale button from an earlier question
+        answers[spec["key"]] = answer.strip()
+        if step + 1 < len(flow["steps"]):
+            await self.store.save_reflection(reflection_id, step + 1, answers)
+            return [_question(flow, step + 1)]
+        await self.store.save_reflection(reflection_id, step + 1, answers, finished=True)
+        return [Reply(_summary(flow, answers))]
+
+    async def interrupt(self, user_id: int) -> None:
+        """A crisis ends a reflection at once; its answers are not kept."""
+        await self.store.drop_reflection(user_id)
+
+
+def _typed_choice(text: str) -> str | None:
+    word = text.strip().lower().strip(".!")
+    if word in {"yes", "yeah", "yep", "y", "ya", "yes they do", "definitely"}:
+        return "yes"
+    if word in {"no", "nope", "nah", "n", "not really"}:
+        return "no"
+    if word in {"not sure", "unsure", "idk", "maybe", "dunno", "i don't know", "i dont know"}:
+        return "unsure"
+    return None
