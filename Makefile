@@ -5,13 +5,18 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := models/trust.tar.gz
 
-.PHONY: run test train chat lint clean
+.PHONY: run test train chat lint eval clean
 
 run: train
 	$(PY) -m bot run
 
 test: train
 	$(PY) -m pytest
+	$(PY) -m bot test-stories
+
+# 5-fold cross-validation of the NLU; reports (per-intent F1, confusions) go to reports/.
+eval: train
+	$(PY) -m bot eval
 
 train: $(INSTALLED)
 	$(PY) -m bot train

@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the Telegram bot (the console chat when no token is set)")
     sub.add_parser("chat", help="talk to the bot in this terminal")
     sub.add_parser("classify", help="one message per line in, one JSON object per line out")
+    sub.add_parser("test-stories", help="run the Rasa test stories; fails on any wrong prediction")
+    sub.add_parser("eval", help="5-fold NLU cross-validation; writes reports/ and docs/quality.md")
     args = parser.parse_args(argv)
 
     quiet_environment()
@@ -31,6 +33,17 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging()
         train(force=args.force)
         return 0
+
+    if args.command == "test-stories":
+        from bot.evaluation import test_stories
+
+        configure_logging()
+        return asyncio.run(test_stories())
+    if args.command == "eval":
+        from bot.evaluation import cross_validate
+
+        configure_logging()
+        return cross_validate()
 
     try:
         settings = load_settings()
