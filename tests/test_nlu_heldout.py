@@ -45,8 +45,8 @@ async def test_heldout_macro_f1_meets_the_bar(agent):
 
 
 def test_heldout_file_is_not_training_data():
-    """Written independently; only stock phrases of three words or fewer ("thank you so
-    much", "are you human") may coincide, as any two writers produce them."""
+    """Written independently; only stock phrases of three words or fewer ("thank you",
+    "are you human") may coincide, as any two writers produce them."""
     training = set()
     for path in (ROOT / "nlu").glob("*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
