@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from bot.settings import ROOT
 
@@ -38,14 +39,16 @@ def test_classify_prints_one_json_line_per_message(model_path):
     assert all(r["intent"] != "nlu_fallback" for r in records)
 
 
-def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_of):
-    result = run_bot(
-        "chat",
-        stdin="2\nhi\nmy ex cheated, am i punishing my new partner for it?\n",
-        extra_env={"BOT_DB_PATH": str(tmp_path / "chat.sqlite3")},
-    )
+def chat_replies(typed: list[str], db: Path) -> list[str]:
+    """What `python -m bot chat` answers to these lines, one entry per bot message."""
+    result = run_bot("chat", stdin="\n".join(typed) + "\n", extra_env={"BOT_DB_PATH": str(db)})
     assert result.returncode == 0, result.stderr[-2000:]
-    replies = result.stdout.split("bot> ")[1:]
+    return result.stdout.split("bot> ")[1:]
+
+
+def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_of):
+    typed = ["2", "hi", "my ex cheated, am i punishing my new partner for it?"]
+    replies = chat_replies(typed, tmp_path / "chat.sqlite3")
     assert "not a therapist" in replies[0]
     assert "which country" in replies[1] and "[2] United Kingdom" in replies[1]
     assert "United Kingdom" in replies[2]  # typing a number taps that button
@@ -57,13 +60,7 @@ def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_o
 
 
 def test_chat_knows_the_commands_that_make_sense_in_a_terminal(model_path, tmp_path):
-    result = run_bot(
-        "chat",
-        stdin="/country gb\n/sos\n/clear\n",
-        extra_env={"BOT_DB_PATH": str(tmp_path / "chat.sqlite3")},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    replies = result.stdout.split("bot> ")[1:]
+    replies = chat_replies(["/country gb", "/sos", "/clear"], tmp_path / "chat.sqlite3")
     assert "United Kingdom" in replies[2]
     assert "116 123" in replies[3] and "999" in replies[3]
     assert "don't know that command" in replies[5]
