@@ -64,10 +64,19 @@ def write_quality(cv_report: Path, heldout: dict[str, float] | None = None) -> s
         "|---|---|",
         *[f"| {name} | {f1:.2f} |" for name, f1 in sorted(cv.items(), key=lambda kv: kv[1])],
     ]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines[2:]) + "\n"
+    # Replace only the cross-validation section; the held-out and safety figures stay.
+    old = QUALITY.read_text() if QUALITY.is_file() else "# NLU quality\n"
+    start = old.find("## Cross-validation")
+    end = old.find("\n## ", start + 1) if start >= 0 else -1
+    section = "## Cross-validation\n\n" + text
+    if start < 0:
+        updated = old.rstrip() + "\n\n" + section
+    else:
+        updated = old[:start] + section + ("\n" + old[end + 1 :] if end >= 0 else "")
     QUALITY.parent.mkdir(exist_ok=True)
-    QUALITY.write_text(text)
-    return text
+    QUALITY.write_text(updated)
+    return section
 
 
 def cross_validate(folds: int = 5) -> int:
