@@ -52,3 +52,9 @@ def test_every_content_intent_has_a_topic_button(domain_responses):
 
     intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
     assert set(topics()) == intents - BASICS - CRISIS
+
+
+async def test_a_button_from_an_ended_reflection_still_gets_an_answer(conversation):
+    [reply] = await conversation.on_payload(10, "flow:answer:yes")
+    assert "already ended" in reply.text
+    assert await conversation.store.active_reflection(10) is None

@@ -74,8 +74,8 @@ class Reflections:
     async def answer(self, user_id: int, answer: str, chosen: bool = False) -> list[Reply]:
         """Typed text, or (`chosen`) the value of a tapped choice button."""
         active = await self.store.active_reflection(user_id)
-        if active is None:
-            return []
+        if active is None:  # a button from a reflection that already ended
+            return [Reply(_data()["stale"])]
         reflection_id, name, step, answers = active
         if not chosen and is_stop(answer):
             return await self.stop(user_id)
