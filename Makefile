@@ -45,8 +45,9 @@ $(PY):
 	"$$py" -m venv $(VENV)
 
 # The lock pins the whole resolved tree (Rasa's is large and fragile); the project goes on top.
-$(INSTALLED): $(PY) requirements.lock pyproject.toml
+$(INSTALLED): $(PY) requirements.lock requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 

