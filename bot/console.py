@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 
 from bot.conversation import Conversation, country_question
-from bot.dialogue import Dialogue, Reply
+from bot.dialogue import Button, Dialogue, Reply
+from bot.flows.exercises import Exercises, Pace
+from bot.nudges import DueLoop
+from bot.pacing import ChatLimiter, play
 from bot.settings import Settings
 from bot.store import Store
 from bot.texts import text
@@ -42,11 +46,80 @@ async def command(conversation: Conversation, line: str) -> list[Reply]:
         return await conversation.on_payload(CONSOLE_USER, "/help")
     if name == "/sos":
         return await conversation.sos(CONSOLE_USER)
+    if name == "/ground":
+        return await conversation.ground(CONSOLE_USER)
+    if name == "/journal":
+        return await conversation.journal(CONSOLE_USER)
+    if name == "/forget_journal":
+        return await conversation.forget_journal(CONSOLE_USER)
     if name == "/country":
         if args:
             return await conversation.set_country(CONSOLE_USER, args[0])
         return [country_question()]
     return [Reply(text("unknown_command"))]
+
+
+class _ConsoleLine:
+    """A terminal cannot edit a printed line, so paced counts print once per phase."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.phase = ""
+
+    async def show(self, body: str, buttons: tuple[Button, ...]) -> None:
+        phase = re.sub(r"\s*\d+\s*$", "", body.splitlines()[0])
+        if phase != self.phase:
+            self.phase = phase
+            self.session.show([Reply(body.replace(body.splitlines()[0], phase), buttons)])
+
+    async def close(self, body: str) -> None:
+        pass
+
+
+class Session:
+    """One console conversation: what is on screen, and the exercises playing beside input."""
+
+    def __init__(self, conversation: Conversation, stdout) -> None:
+        self.conversation = conversation
+        self.stdout = stdout
+        self.last: list[Reply] = []
+        self.limiter = ChatLimiter()
+        self.pacers: set[asyncio.Task] = set()
+
+    def show(self, replies: list[Reply]) -> None:
+        if replies:
+            self.last = replies
+            print(render(replies), file=self.stdout, flush=True)
+        for reply in replies:
+            if isinstance(pace := reply.custom.get("pace"), Pace):
+                task = asyncio.create_task(self._pace(pace))
+                self.pacers.add(task)
+                task.add_done_callback(self.pacers.discard)
+
+    async def send(self, user_id: int, replies: list[Reply]) -> None:
+        self.show(replies)
+
+    async def _pace(self, pace: Pace) -> None:
+        exercises = self.conversation.exercises
+        finished = await play(
+            pace,
+            _ConsoleLine(self),
+            CONSOLE_USER,
+            self.limiter,
+            lambda: exercises.still_pacing(pace.run_id, pace.token),
+        )
+        if finished:
+            self.show(await exercises.paced_done(pace.run_id, pace.token))
+
+    async def handle(self, line: str) -> None:
+        payload = pick_button(line, self.last)
+        if payload:
+            replies = await self.conversation.on_payload(CONSOLE_USER, payload)
+        elif line.startswith("/"):
+            replies = await command(self.conversation, line)
+        else:
+            replies = await self.conversation.on_text(CONSOLE_USER, line)
+        self.show(replies)
 
 
 async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
@@ -56,10 +129,16 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
     if interactive:
         print("Loading the model (about half a minute)...", file=stdout, flush=True)
     await dialogue.load(settings.model_path)
-    conversation = Conversation(store, dialogue)
+    exercises = Exercises(store)
+    conversation = Conversation(store, dialogue, exercises=exercises)
+    session = Session(conversation, stdout)
+    due = None
     try:
-        last = await conversation.start(CONSOLE_USER)
-        print(render(last), file=stdout, flush=True)
+        session.show(await conversation.start(CONSOLE_USER))
+        # Only the console person's own items: the database may be shared with the Telegram bot.
+        await DueLoop([lambda: exercises.interrupted(CONSOLE_USER)], session.send).tick()
+        mine = DueLoop([lambda: exercises.due(CONSOLE_USER)], session.send)
+        due = asyncio.create_task(mine.run())
         if interactive:
             print("(type a message; a number taps a button; Ctrl-D quits)", file=stdout)
         loop = asyncio.get_running_loop()
@@ -69,17 +148,13 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
             line = await loop.run_in_executor(None, stdin.readline)
             if not line:
                 break
-            line = line.strip()
-            if not line:
-                continue
-            payload = pick_button(line, last)
-            if payload:
-                last = await conversation.on_payload(CONSOLE_USER, payload)
-            elif line.startswith("/"):
-                last = await command(conversation, line)
-            else:
-                last = await conversation.on_text(CONSOLE_USER, line)
-            print(render(last), file=stdout, flush=True)
+            if line.strip():
+                await session.handle(line.strip())
+        # Piped input ends at once; let an exercise that is playing finish, as a person would.
+        while session.pacers:
+            await asyncio.gather(*session.pacers, return_exceptions=True)
     finally:
+        if due is not None:
+            due.cancel()
         await store.close()
     return 0

@@ -12,6 +12,7 @@ import time
 
 from bot import helplines, safety
 from bot.dialogue import Button, Dialogue, ModelUnavailable, Reply
+from bot.flows.exercises import Exercises
 from bot.flows.reflection import Reflections
 from bot.logs import user_tag
 from bot.store import Store
@@ -39,11 +40,18 @@ SOMETHING_ELSE = "topic:other"
 
 
 class Conversation:
-    def __init__(self, store: Store, dialogue: Dialogue, model_wait: float = MODEL_WAIT_SECONDS):
+    def __init__(
+        self,
+        store: Store,
+        dialogue: Dialogue,
+        model_wait: float = MODEL_WAIT_SECONDS,
+        exercises: Exercises | None = None,
+    ):
         self.store = store
         self.dialogue = dialogue
         self.model_wait = model_wait
         self.reflections = Reflections(store)
+        self.exercises = exercises or Exercises(store)
 
     async def start(self, user_id: int) -> list[Reply]:
         first = await self.store.touch_user(user_id)
@@ -70,9 +78,22 @@ class Conversation:
         category = safety.screen(message)
         if category is not None:
             return await self._crisis(user_id, category)
+        exercise = await self.exercises.on_text(user_id, message)
+        if exercise is not None:
+            return exercise
         if await self.reflections.active(user_id):
             return await self.reflections.answer(user_id, message)
         return await self._dialogue(user_id, message)
+
+    async def ground(self, user_id: int) -> list[Reply]:
+        await self.store.touch_user(user_id)
+        return [self.exercises.menu()]
+
+    async def journal(self, user_id: int) -> list[Reply]:
+        return [Reply(await self.exercises.journal_text(user_id))]
+
+    async def forget_journal(self, user_id: int) -> list[Reply]:
+        return [Reply(await self.exercises.forget_journal(user_id))]
 
     async def on_edit(self, user_id: int, message: str) -> list[Reply]:
         """An edit is usually a typo fix, so only a newly added crisis gets an answer."""
@@ -84,9 +105,14 @@ class Conversation:
         country = _COUNTRY_PAYLOAD.match(payload)
         if country:
             return await self.set_country(user_id, country.group(1))
+        if payload.startswith("ex:"):
+            if payload.startswith("ex:start:"):
+                await self.reflections.interrupt(user_id)  # one guided flow at a time
+            return await self.exercises.on_payload(user_id, payload)
         flow = _FLOW_PAYLOAD.match(payload)
         if flow:
             if flow.group("start"):
+                await self.exercises.set_aside(user_id)
                 return await self.reflections.start(user_id, flow.group("start"))
             if flow.group("answer"):
                 return await self.reflections.answer(user_id, flow.group("answer"), chosen=True)
@@ -116,6 +142,7 @@ class Conversation:
         logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
         await self.store.set_quiet_until(user_id, time.time() + QUIET_SECONDS)
         await self.reflections.interrupt(user_id)
+        await self.exercises.interrupt(user_id)
         await self.dialogue.interrupt(str(user_id))
         country = await self.store.country(user_id)
         kind = "crisis" if category == "self_harm" else "abuse"
@@ -143,7 +170,18 @@ class Conversation:
         if any(r.custom.get("fallback") for r in turn.replies):
             said = next((r.text for r in turn.replies if r.text), "")
             return [unsure(said, turn.ranking)]
-        return [r for r in turn.replies if r.text or r.buttons]
+        replies = []
+        for reply in turn.replies:
+            # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}).
+            wanted = reply.custom.get("exercise")
+            if wanted == "menu":
+                replies.append(self.exercises.menu())
+            elif wanted:
+                await self.reflections.interrupt(user_id)
+                replies.extend(await self.exercises.start(user_id, wanted))
+            elif reply.text or reply.buttons:
+                replies.append(reply)
+        return replies
 
 
 def _emergency_line(country: str | None) -> str:
@@ -153,9 +191,7 @@ def _emergency_line(country: str | None) -> str:
 
 def _stay() -> Reply:
     """After crisis help, the bot stays: a calming exercise, or just keep talking."""
-    return Reply(
-        text("crisis_stay"), (Button(text("crisis_grounding_button"), "/request_grounding"),)
-    )
+    return Reply(text("crisis_stay"), (Button(text("crisis_grounding_button"), "ex:menu"),))
 
 
 def unsure(message: str, ranking: tuple[tuple[str, float], ...]) -> Reply:

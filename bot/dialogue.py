@@ -39,6 +39,7 @@ class Reply:
     text: str = ""
     buttons: tuple[Button, ...] = ()
     custom: dict[str, Any] = field(default_factory=dict)
+    rows: tuple[int, ...] = ()  # buttons per keyboard row; one per row when empty
 
 
 @dataclass(frozen=True)

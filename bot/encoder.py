@@ -67,14 +67,28 @@ class SentenceEncoder:
             + w["embeddings.position_embeddings.weight"][:n]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        x = _layer_norm(
+            x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps
+        )
         head = self.dim // self.heads
         scale = 1.0 / math.sqrt(head)
         for i in range(self.layers):
             p = f"encoder.layer.{i}."
-            q = self._dense(x, p + "attention.self.query").reshape(n, self.heads, head).transpose(1, 0, 2)
-            k = self._dense(x, p + "attention.self.key").reshape(n, self.heads, head).transpose(1, 2, 0)
-            v = self._dense(x, p + "attention.self.value").reshape(n, self.heads, head).transpose(1, 0, 2)
+            q = (
+                self._dense(x, p + "attention.self.query")
+                .reshape(n, self.heads, head)
+                .transpose(1, 0, 2)
+            )
+            k = (
+                self._dense(x, p + "attention.self.key")
+                .reshape(n, self.heads, head)
+                .transpose(1, 2, 0)
+            )
+            v = (
+                self._dense(x, p + "attention.self.value")
+                .reshape(n, self.heads, head)
+                .transpose(1, 0, 2)
+            )
             scores = (q @ k) * scale
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)

@@ -6,13 +6,16 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.conversation import MODEL_WAIT_SECONDS, Conversation
 from bot.dialogue import Dialogue
+from bot.flows.exercises import Exercises
+from bot.nudges import POLL_SECONDS, DueLoop
 from bot.settings import Settings
 from bot.store import Store
-from bot.telegram import announce_commands, build_application
+from bot.telegram import announce_commands, build_application, cancel_pacers, deliver
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -22,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 class BotRunner:
     """One running bot. Tests pass an already loaded `agent` to skip the slow model load, or
-    `load_model=False` to keep the bot in its model-still-loading state."""
+    `load_model=False` to keep the bot in its model-still-loading state; `clock`, `tempo` and
+    `due_interval` let them run a ten-minute wait or a minute of breathing in moments."""
 
     def __init__(
         self,
@@ -32,8 +36,15 @@ class BotRunner:
         rate_limit: bool = True,
         load_model: bool = True,
         model_wait: float = MODEL_WAIT_SECONDS,
+        clock: Callable[[], float] = time.time,
+        tempo: float = 1.0,
+        due_interval: float = POLL_SECONDS,
     ) -> None:
         self.settings = settings
+        self._clock = clock
+        self._tempo = tempo
+        self._due_interval = due_interval
+        self._due: asyncio.Task | None = None
         self._agent = agent
         self._load_model = load_model
         self._model_wait = model_wait
@@ -52,11 +63,22 @@ class BotRunner:
             self.dialogue.use(self._agent)
         elif self._load_model:
             self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
-        conversation = Conversation(self.store, self.dialogue, model_wait=self._model_wait)
+        exercises = Exercises(self.store, tempo=self._tempo, clock=self._clock)
+        conversation = Conversation(
+            self.store, self.dialogue, model_wait=self._model_wait, exercises=exercises
+        )
         self.app = build_application(self.settings, conversation, rate_limit=self._rate_limit)
         await self.app.initialize()
         await announce_commands(self.app)
         await self.app.start()
+        app = self.app
+
+        async def send(user_id: int, replies: list) -> None:
+            await deliver(app, user_id, replies)
+
+        # Exercises the bot was pacing when it stopped are offered again, once, at start.
+        await DueLoop([exercises.interrupted], send).tick()
+        self._due = asyncio.create_task(DueLoop([exercises.due], send, self._due_interval).run())
         if self.settings.webhook:
             await self.app.updater.start_webhook(
                 listen="0.0.0.0",
@@ -76,7 +98,10 @@ class BotRunner:
     async def stop(self) -> None:
         """Safe to call twice: tests stop a runner mid-test to simulate a restart."""
         app, self.app = self.app, None
+        if self._due is not None:
+            self._due.cancel()
         if app is not None:
+            await cancel_pacers(app)
             if app.updater.running:
                 await app.updater.stop()
             if app.running:

@@ -47,9 +47,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             if not text:
                 continue
             vector = self.encoder.encode(text).reshape(1, -1)
-            message.add_features(
-                Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
-            )
+            message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

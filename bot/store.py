@@ -51,6 +51,33 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX reflections_by_user ON reflections (user_id, finished_at);
     """,
+    """
+    CREATE TABLE exercises (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id      INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        step         TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        before       INTEGER,
+        after        INTEGER,
+        due_at       REAL,
+        started_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL,
+        finished_at  REAL,
+        outcome      TEXT
+    );
+    CREATE INDEX exercises_by_user ON exercises (user_id, finished_at);
+    CREATE INDEX exercises_due ON exercises (due_at) WHERE due_at IS NOT NULL;
+    ALTER TABLE users ADD COLUMN journal_consent INTEGER;
+    CREATE TABLE journal (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id     INTEGER NOT NULL,
+        prompt      TEXT NOT NULL,
+        entry       TEXT NOT NULL,
+        written_at  REAL NOT NULL
+    );
+    CREATE INDEX journal_by_user ON journal (user_id, id);
+    """,
 ]
 
 # Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
@@ -233,6 +260,156 @@ class Store:
         ) as cursor:
             return [(row[0], json.loads(row[1])) async for row in cursor]
 
+    # --- grounding exercises -------------------------------------------------------------------
+    # A run's `step` names where it is; `state` holds the little it needs (round, choice). A run
+    # parked in step 'waiting' has a `due_at` and does not block starting another exercise.
+
+    _EXERCISE_COLUMNS = "id, user_id, name, step, state, before, after, due_at, updated_at"
+
+    async def start_exercise(self, user_id: int, name: str, step: str, state: dict) -> int:
+        """One exercise at a time: starting one ends the open one (a parked run stays)."""
+        await self.end_open_exercises(user_id, "replaced")
+        now = time.time()
+        cursor = await self._db.execute(
+            "INSERT INTO exercises (user_id, name, step, state, started_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, name, step, json.dumps(state), now, now),
+        )
+        await self._db.commit()
+        return cursor.lastrowid
+
+    async def end_open_exercises(self, user_id: int, outcome: str) -> None:
+        await self._db.execute(
+            "UPDATE exercises SET finished_at = ?, outcome = ?"
+            " WHERE user_id = ? AND finished_at IS NULL AND step != 'waiting'",
+            (time.time(), outcome, user_id),
+        )
+        await self._db.commit()
+
+    async def exercise(self, run_id: int) -> dict | None:
+        async with self._db.execute(
+            f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises WHERE id = ?", (run_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _exercise_row(row) if row else None
+
+    async def open_exercise(self, user_id: int) -> dict | None:
+        """The exercise typed text may belong to: unfinished and not parked."""
+        async with self._db.execute(
+            f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
+            " WHERE user_id = ? AND finished_at IS NULL AND step != 'waiting'"
+            " ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _exercise_row(row) if row else None
+
+    async def save_exercise(self, run: dict) -> None:
+        await self._db.execute(
+            "UPDATE exercises SET step = ?, state = ?, before = ?, after = ?, due_at = ?,"
+            " updated_at = ? WHERE id = ? AND finished_at IS NULL",
+            (
+                run["step"],
+                json.dumps(run["state"]),
+                run["before"],
+                run["after"],
+                run["due_at"],
+                time.time(),
+                run["id"],
+            ),
+        )
+        await self._db.commit()
+
+    async def finish_exercise(self, run_id: int, outcome: str, after: int | None = None) -> None:
+        await self._db.execute(
+            "UPDATE exercises SET finished_at = ?, outcome = ?, due_at = NULL,"
+            " after = COALESCE(?, after) WHERE id = ? AND finished_at IS NULL",
+            (time.time(), outcome, after, run_id),
+        )
+        await self._db.commit()
+
+    async def interrupt_exercises(self, user_id: int) -> None:
+        await self._db.execute(
+            "UPDATE exercises SET finished_at = ?, outcome = 'interrupted', due_at = NULL"
+            " WHERE user_id = ? AND finished_at IS NULL",
+            (time.time(), user_id),
+        )
+        await self._db.commit()
+
+    async def claim_due_exercises(self, now: float, user_id: int | None = None) -> list[dict]:
+        """Parked runs whose time has come, each handed out once: their due_at is cleared."""
+        async with self._db.execute(
+            f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
+            " WHERE due_at IS NOT NULL AND due_at <= ? AND finished_at IS NULL"
+            " AND (? IS NULL OR user_id = ?) ORDER BY due_at",
+            (now, user_id, user_id),
+        ) as cursor:
+            rows = [_exercise_row(row) async for row in cursor]
+        claimed = []
+        for run in rows:
+            cursor = await self._db.execute(
+                "UPDATE exercises SET due_at = NULL, step = 'after', updated_at = ?"
+                " WHERE id = ? AND due_at IS NOT NULL",
+                (time.time(), run["id"]),
+            )
+            if cursor.rowcount == 1:
+                claimed.append({**run, "due_at": None, "step": "after"})
+        await self._db.commit()
+        return claimed
+
+    async def exercises_in_step(self, step: str, user_id: int | None = None) -> list[dict]:
+        async with self._db.execute(
+            f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
+            " WHERE step = ? AND finished_at IS NULL AND (? IS NULL OR user_id = ?) ORDER BY id",
+            (step, user_id, user_id),
+        ) as cursor:
+            return [_exercise_row(row) async for row in cursor]
+
+    async def exercise_ratings(self, user_id: int) -> list[dict]:
+        """Before and after ratings of every exercise the person rated, oldest first."""
+        async with self._db.execute(
+            "SELECT name, before, after, started_at, outcome FROM exercises"
+            " WHERE user_id = ? AND (before IS NOT NULL OR after IS NOT NULL) ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            return [dict(row) async for row in cursor]
+
+    # --- journal -------------------------------------------------------------------------------
+
+    async def journal_consent(self, user_id: int) -> bool | None:
+        async with self._db.execute(
+            "SELECT journal_consent FROM users WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else bool(row[0])
+
+    async def set_journal_consent(self, user_id: int, consent: bool) -> None:
+        await self.touch_user(user_id)
+        await self._db.execute(
+            "UPDATE users SET journal_consent = ? WHERE user_id = ?", (int(consent), user_id)
+        )
+        await self._db.commit()
+
+    async def add_journal_entry(self, user_id: int, prompt: str, entry: str) -> None:
+        await self._db.execute(
+            "INSERT INTO journal (user_id, prompt, entry, written_at) VALUES (?, ?, ?, ?)",
+            (user_id, prompt, entry, time.time()),
+        )
+        await self._db.commit()
+
+    async def journal_entries(self, user_id: int, limit: int = 10) -> list[dict]:
+        async with self._db.execute(
+            "SELECT prompt, entry, written_at FROM journal WHERE user_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        ) as cursor:
+            return [dict(row) async for row in cursor]
+
+    async def forget_journal(self, user_id: int) -> int:
+        cursor = await self._db.execute("DELETE FROM journal WHERE user_id = ?", (user_id,))
+        await self._db.commit()
+        return cursor.rowcount
+
     # --- dialogue tracker events ---------------------------------------------------------------
 
     _SESSION_FILTER = (
@@ -267,3 +444,9 @@ class Store:
     async def tracker_senders(self) -> list[str]:
         async with self._db.execute("SELECT DISTINCT sender_id FROM tracker_events") as cursor:
             return [row[0] async for row in cursor]
+
+
+def _exercise_row(row: aiosqlite.Row) -> dict:
+    run = dict(row)
+    run["state"] = json.loads(run["state"])
+    return run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -29,7 +30,9 @@ from telegram.ext import (
 
 from bot.conversation import Conversation, country_question
 from bot.dialogue import Button, Reply
+from bot.flows.exercises import Pace
 from bot.logs import user_tag
+from bot.pacing import ChatLimiter, play
 from bot.settings import Settings
 from bot.texts import text
 from bot.updates import PerChatUpdateProcessor
@@ -40,6 +43,9 @@ COMMANDS = [
     BotCommand("start", "Begin, or see what I can do"),
     BotCommand("help", "What to write and which commands exist"),
     BotCommand("sos", "Urgent help: crisis and abuse helplines"),
+    BotCommand("ground", "A calming exercise: breathing, grounding, urges"),
+    BotCommand("journal", "Read your journal entries"),
+    BotCommand("forget_journal", "Delete your journal"),
     BotCommand("country", "Set your country, for the right helplines"),
     BotCommand("clear", "Delete our recent messages from this chat"),
 ]
@@ -65,12 +71,17 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data["conversation"] = conversation
+    app.bot_data["limiter"] = ChatLimiter()
+    app.bot_data["pacers"] = set()
 
     app.add_handler(TypeHandler(Update, _skip_redelivered), group=-1)
     app.add_handler(CommandHandler("start", _on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", _on_help, filters=PRIVATE))
     app.add_handler(CommandHandler("sos", _on_sos, filters=PRIVATE))
     app.add_handler(CommandHandler("country", _on_country, filters=PRIVATE))
+    app.add_handler(CommandHandler("ground", _on_ground, filters=PRIVATE))
+    app.add_handler(CommandHandler("journal", _on_journal, filters=PRIVATE))
+    app.add_handler(CommandHandler("forget_journal", _on_forget_journal, filters=PRIVATE))
     app.add_handler(CommandHandler("clear", _on_clear, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button))
     app.add_handler(
@@ -126,6 +137,22 @@ async def _on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(update, context, await _conversation(context).sos(update.effective_user.id))
+
+
+async def _on_ground(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_replies(
+        update, context, await _conversation(context).ground(update.effective_user.id)
+    )
+
+
+async def _on_journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    replies = await _conversation(context).journal(update.effective_user.id)
+    await send_replies(update, context, replies)
+
+
+async def _on_forget_journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    replies = await _conversation(context).forget_journal(update.effective_user.id)
+    await send_replies(update, context, replies)
 
 
 async def _on_country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -235,28 +262,102 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_replies(
     update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]
 ) -> None:
-    chat_id = update.effective_chat.id
-    bot = update.get_bot()
+    await deliver(context.application, update.effective_chat.id, replies)
+
+
+async def deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
+    """Sends replies to a private chat (whose id is the person's id): answers to an update,
+    and the messages the bot starts itself (a due follow-up, an offer after a restart)."""
+    conversation: Conversation = app.bot_data["conversation"]
     sent = []
     for reply in replies:
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            message = await bot.send_message(
-                chat_id, chunk, reply_markup=keyboard(reply.buttons) if last else None
+            message = await app.bot.send_message(
+                chat_id, chunk, reply_markup=keyboard(reply.buttons, reply.rows) if last else None
             )
             sent.append(message.message_id)
+        if isinstance(pace := reply.custom.get("pace"), Pace):
+            # Pacing takes a minute; it runs beside the handler so "Stop" can be tapped meanwhile.
+            task = asyncio.create_task(_pace(app, chat_id, pace))
+            app.bot_data["pacers"].add(task)
+            task.add_done_callback(app.bot_data["pacers"].discard)
     if sent:
-        await _conversation(context).store.remember_messages(chat_id, sent, time.time())
+        await conversation.store.remember_messages(chat_id, sent, time.time())
 
 
-def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
-    rows = [
-        [InlineKeyboardButton(b.title, callback_data=b.payload)]
+class _PacedMessage:
+    def __init__(self, app: Application, chat_id: int) -> None:
+        self.app, self.chat_id, self.message_id = app, chat_id, None
+
+    async def show(self, body: str, buttons: tuple[Button, ...]) -> None:
+        try:
+            if self.message_id is None:
+                message = await self.app.bot.send_message(
+                    self.chat_id, body, reply_markup=keyboard(buttons)
+                )
+                self.message_id = message.message_id
+                await self.app.bot_data["conversation"].store.remember_messages(
+                    self.chat_id, [self.message_id], time.time()
+                )
+            else:
+                await self.app.bot.edit_message_text(
+                    body, self.chat_id, self.message_id, reply_markup=keyboard(buttons)
+                )
+        except TelegramError as error:  # e.g. the message was deleted with /clear
+            logger.warning("pacing update failed: %s", type(error).__name__)
+
+    async def close(self, body: str) -> None:
+        if self.message_id is not None:
+            try:
+                await self.app.bot.edit_message_text(body, self.chat_id, self.message_id)
+            except TelegramError as error:
+                logger.warning("pacing close failed: %s", type(error).__name__)
+
+
+async def _pace(app: Application, chat_id: int, pace: Pace) -> None:
+    exercises = app.bot_data["conversation"].exercises
+    try:
+        finished = await play(
+            pace,
+            _PacedMessage(app, chat_id),
+            chat_id,
+            app.bot_data["limiter"],
+            lambda: exercises.still_pacing(pace.run_id, pace.token),
+        )
+        if finished:
+            await deliver(app, chat_id, await exercises.paced_done(pace.run_id, pace.token))
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a pacer must never take the bot down
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        logger.error("%s while pacing an exercise\n%s", type(error).__name__, stack)
+
+
+async def cancel_pacers(app: Application) -> None:
+    """On shutdown: the runs stay 'pacing' in the store and are offered again after a restart."""
+    pacers = list(app.bot_data["pacers"])
+    for task in pacers:
+        task.cancel()
+    await asyncio.gather(*pacers, return_exceptions=True)
+
+
+def keyboard(
+    buttons: tuple[Button, ...], rows: tuple[int, ...] = ()
+) -> InlineKeyboardMarkup | None:
+    usable = [
+        InlineKeyboardButton(b.title, callback_data=b.payload)
         for b in buttons
         if len(b.payload.encode()) <= _CALLBACK_LIMIT
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    layout: list[list[InlineKeyboardButton]] = []
+    for size in rows:
+        if usable[: max(size, 0)]:
+            layout.append(usable[:size])
+        usable = usable[size:]
+    layout.extend([b] for b in usable)  # one per row for whatever the layout did not place
+    return InlineKeyboardMarkup(layout) if layout else None
 
 
 def split_text(body: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

@@ -74,9 +74,9 @@ async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
     """Starts the real bot against the fake server; every runner is stopped after the test."""
     runners: list[BotRunner] = []
 
-    async def start(agent_override=agent, db_path: Path | None = None) -> BotRunner:
+    async def start(agent_override=agent, db_path: Path | None = None, **options) -> BotRunner:
         settings = make_settings(db_path or tmp_path / "bot.sqlite3", fake_tg.base_url)
-        runner = BotRunner(settings, agent=agent_override, poll_timeout=1)
+        runner = BotRunner(settings, agent=agent_override, poll_timeout=1, **options)
         await runner.start()
         runners.append(runner)
         return runner

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bot.flows.exercises import names as exercise_names
 from bot.settings import ROOT
 
 GUIDE = ROOT.parent / "shared" / "guide" / "trust-guide.txt"
@@ -56,7 +57,7 @@ def test_every_variation_names_a_guide_section(domain_responses):
 
 
 def shown(domain_responses) -> dict[str, list[dict]]:
-    """Responses a person reads (the crisis signals carry only a custom payload)."""
+    """Responses a person reads (crisis signals and exercise starters carry only a payload)."""
     return {n: v for n, v in domain_responses.items() if all("text" in x for x in v)}
 
 
@@ -64,12 +65,22 @@ def test_the_fallback_is_marked_so_it_never_ends_in_a_dead_end(domain_responses)
     assert all(v["custom"] == {"fallback": True} for v in domain_responses["utter_default"])
 
 
-def test_only_crisis_signals_have_no_text(domain_responses):
+def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses):
     hidden = set(domain_responses) - set(shown(domain_responses))
-    assert hidden == {"utter_crisis_self_harm", "utter_crisis_abuse"}
+    assert hidden == {
+        "utter_crisis_self_harm",
+        "utter_crisis_abuse",
+        "utter_start_breathing",
+        "utter_start_urge_delay",
+        "utter_grounding_menu",
+    }
     for name in hidden:
         [variation] = domain_responses[name]
-        assert variation["custom"]["crisis"] in name
+        custom = variation["custom"]
+        if "crisis" in custom:
+            assert custom["crisis"] in name
+        else:
+            assert custom["exercise"] in ("menu", *exercise_names())
 
 
 def test_no_response_copies_eight_words_from_the_guide(domain_responses, guide_runs):

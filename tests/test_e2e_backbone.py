@@ -27,9 +27,9 @@ async def test_checking_urge_gets_calm_body_first_reply(start_bot, fake_tg, text
     await fake_tg.send_text(USER, "I really want to go through his phone")
     urge, offer = await fake_tg.wait_for(chat_id=USER, count=2)
     assert urge["text"] in texts_of("utter_checking_urge")
-    assert offer["text"] in texts_of("utter_offer_grounding")
+    assert offer["text"] in texts_of("utter_offer_urge_delay")
     payloads = [row[0]["callback_data"] for row in offer["reply_markup"]["inline_keyboard"]]
-    assert payloads == ["/affirm", "/deny"]
+    assert payloads == ["ex:start:urge_delay", "ex:menu", "/deny"]
 
 
 async def test_button_tap_continues_the_dialogue(start_bot, fake_tg, texts_of):
@@ -37,9 +37,9 @@ async def test_button_tap_continues_the_dialogue(start_bot, fake_tg, texts_of):
     await fake_tg.send_text(USER, "my heart is pounding, she hasn't answered in hours")
     _, offer = await fake_tg.wait_for(chat_id=USER, count=2)
     sent_offer = {**offer, "message_id": 99, "chat": {"id": USER, "type": "private"}, "date": 0}
-    await fake_tg.tap(USER, sent_offer, "/affirm")
+    await fake_tg.tap(USER, sent_offer, "/deny")
     replies = await fake_tg.wait_for(chat_id=USER, count=3)
-    assert replies[2]["text"] in texts_of("utter_grounding_breath")
+    assert replies[2]["text"] in texts_of("utter_no_pressure")
     [edit] = await fake_tg.wait_for("editMessageText")
     assert edit["text"].startswith(offer["text"]) and "→" in edit["text"]
     assert "reply_markup" not in edit  # the keyboard is gone, so it cannot be tapped twice
@@ -91,14 +91,15 @@ async def test_conversation_survives_a_restart(start_bot, fake_tg, texts_of, tmp
     first = await start_bot()
     await fake_tg.send_text(USER, "it's been four hours since he texted and my chest is tight")
     _, offer = await fake_tg.wait_for(chat_id=USER, count=2)
-    assert offer["text"] in texts_of("utter_offer_grounding")
+    assert offer["text"] in texts_of("utter_offer_breathing")
     await first.stop()
 
     await start_bot(db_path=tmp_path / "bot.sqlite3")
     await fake_tg.send_text(USER, "yes please")
     replies = await fake_tg.wait_for(chat_id=USER, count=3)
-    # Without the stored tracker, "yes" would get the generic acknowledgement instead.
-    assert replies[2]["text"] in texts_of("utter_grounding_breath")
+    # Without the stored tracker, "yes" would get the generic acknowledgement instead of
+    # starting the breathing exercise (its first step asks how intense it is).
+    assert "how intense is it" in replies[2]["text"]
 
 
 async def test_long_messages_are_answered_and_replies_fit(start_bot, fake_tg):

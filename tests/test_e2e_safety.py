@@ -26,7 +26,7 @@ async def test_sos_works_before_start(start_bot, fake_tg):
     assert "findahelpline.com" in help_text["text"]
     assert "local emergency number" in help_text["text"]
     assert "/country" in help_text["text"]
-    assert stay["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/request_grounding"
+    assert stay["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ex:menu"
 
 
 async def test_onboarding_country_sets_the_helplines(start_bot, fake_tg, agent):
@@ -46,7 +46,7 @@ async def test_onboarding_country_sets_the_helplines(start_bot, fake_tg, agent):
     assert "Samaritans: call 116 123" in crisis["text"]
     assert "call 999" in crisis["text"]
     assert "breath" not in crisis["text"].lower()  # no coaching in the crisis reply
-    assert stay["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/request_grounding"
+    assert stay["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "ex:menu"
     assert await runner.store.is_quiet(USER)
     assert not await runner.store.is_quiet(USER, now=time.time() + 25 * 3600)
 
@@ -66,14 +66,14 @@ async def test_crisis_interrupts_a_flow_in_progress(start_bot, fake_tg, texts_of
     await start_bot()
     await fake_tg.send_text(USER, "its been hours and she wont answer, my chest is so tight")
     _, offer = await fake_tg.wait_for(chat_id=USER, count=2)
-    assert offer["text"] in texts_of("utter_offer_grounding")
+    assert offer["text"] in texts_of("utter_offer_breathing")
     await fake_tg.send_text(USER, "actually i just want to end it all")
     crisis, _ = (await fake_tg.wait_for(chat_id=USER, count=4))[2:]
     assert "findahelpline.com" in crisis["text"]
     await fake_tg.send_text(USER, "yes")
     after = (await fake_tg.wait_for(chat_id=USER, count=5))[4]
     # The old "shall we breathe?" question is gone: "yes" no longer starts the exercise.
-    assert after["text"] not in texts_of("utter_grounding_breath")
+    assert "how intense is it" not in after["text"]
 
 
 async def test_edited_message_that_adds_crisis_language_is_caught(start_bot, fake_tg):

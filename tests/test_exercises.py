@@ -1,0 +1,185 @@
+"""The exercise machinery without Telegram: ratings, keyboards, pacer, due loop, store."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from bot.dialogue import Button, Reply
+from bot.flows.exercises import FILE, Exercises, Pace, names, parse_rating
+from bot.nudges import DueLoop
+from bot.pacing import ChatLimiter, play
+from bot.store import Store
+from bot.telegram import keyboard
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("0", 0), ("10", 10), ("7/10", 7), ("about 4", 4), ("3 out of 10", 3), (" 5 ", 5)],
+)
+def test_typed_ratings(typed, value):
+    assert parse_rating(typed) == value
+
+
+@pytest.mark.parametrize("typed", ["11", "-1", "seven", "i feel like a 7 honestly", "", "4.5"])
+def test_not_ratings(typed):
+    assert parse_rating(typed) is None
+
+
+def test_rating_keyboard_has_rows_of_numbers_then_the_rest():
+    buttons = tuple(Button(str(n), f"r{n}") for n in range(11)) + (
+        Button("Skip", "skip"),
+        Button("Stop", "stop"),
+    )
+    rows = keyboard(buttons, (6, 5, 2)).inline_keyboard
+    assert [len(r) for r in rows] == [6, 5, 2]
+    assert keyboard(buttons[:3]).inline_keyboard[2][0].text == "2"  # one per row by default
+
+
+def test_every_exercise_text_is_data_and_grounded():
+    data = yaml.safe_load(FILE.read_text(encoding="utf-8"))
+    assert data["source"] == "Step 6"
+    assert set(names()) == set(data["exercises"])
+    assert all(p["source"] for p in data["exercises"]["journal"]["prompts"])
+    assert all(p["source"] for p in data["exercises"]["self_talk"]["phrases"].values())
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.shown: list[tuple[float, str]] = []
+        self.closed: str | None = None
+
+    async def show(self, text: str, buttons) -> None:
+        self.shown.append((time.monotonic(), text))
+
+    async def close(self, text: str) -> None:
+        self.closed = text
+
+
+def pace(frames: int, seconds: float) -> Pace:
+    return Pace(
+        1, 1, tuple((f"count {i}", seconds) for i in range(frames)), Button("Stop", "x"), "stopped"
+    )
+
+
+async def yes() -> bool:
+    return True
+
+
+async def test_pacer_skips_counts_rather_than_updating_faster_than_the_limit():
+    surface = Recorder()
+    assert await play(pace(12, 0.1), surface, 1, ChatLimiter(0.3), yes)
+    gaps = [b[0] - a[0] for a, b in zip(surface.shown, surface.shown[1:], strict=False)]
+    assert min(gaps) >= 0.3
+    assert len(surface.shown) < 12  # some counts were skipped
+    assert surface.shown[0][1] == "count 0" and surface.shown[-1][1] == "count 11"
+    assert surface.closed == "count 11"
+
+
+async def test_pacer_shows_every_count_when_the_limit_allows():
+    surface = Recorder()
+    assert await play(pace(5, 0.05), surface, 1, ChatLimiter(0.0), yes)
+    assert [t for _, t in surface.shown] == [f"count {i}" for i in range(5)]
+
+
+async def test_pacer_stops_when_the_run_stops():
+    surface = Recorder()
+    calls = 0
+
+    async def running() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls < 3
+
+    assert not await play(pace(10, 0.01), surface, 1, ChatLimiter(0.0), running)
+    assert len(surface.shown) == 2 and surface.closed == "stopped"
+
+
+async def test_limiter_is_per_chat():
+    limiter = ChatLimiter(10.0)
+    started = time.monotonic()
+
+    async def nothing() -> None:
+        return None
+
+    await limiter.run(1, nothing)
+    await limiter.run(2, nothing)  # another chat does not wait for the first
+    assert time.monotonic() - started < 1.0
+
+
+async def test_due_loop_keeps_going_after_a_failed_send():
+    sent = []
+
+    async def source():
+        return [(1, [Reply("a")]), (2, [Reply("b")])]
+
+    async def send(user_id, replies):
+        if user_id == 1:
+            raise RuntimeError("blocked")
+        sent.append(user_id)
+
+    assert await DueLoop([source], send).tick() == 1
+    assert sent == [2]
+
+
+async def test_a_due_follow_up_is_handed_out_once(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        now = [1000.0]
+        exercises = Exercises(store, clock=lambda: now[0], wait_seconds=600)
+        await exercises.start(7, "urge_delay")
+        run = await store.open_exercise(7)
+        await exercises.on_payload(7, f"ex:{run['id']}:pick:phone")
+        [paced] = await exercises.on_payload(7, f"ex:{run['id']}:rate:6")
+        assert "one minute of slow breathing" in paced.text
+        assert isinstance(paced.custom["pace"], Pace)
+        token = paced.custom["pace"].token
+        [wait] = await exercises.paced_done(run["id"], token)
+        assert "ten minutes" in wait.text
+        now[0] += 599
+        assert await exercises.due() == []
+        now[0] += 1
+        [(user, [followup])] = await exercises.due()
+        assert user == 7 and "phone" in followup.text
+        assert await exercises.due() == []  # claimed once
+        assert await exercises.paced_done(run["id"], token) == []  # a late pacer changes nothing
+    finally:
+        await store.close()
+
+
+async def test_ratings_are_readable_per_person(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        exercises = Exercises(store)
+        for user, before, after in ((1, 8, 3), (2, 5, 5)):
+            await exercises.start(user, "body_reset")
+            run = await store.open_exercise(user)
+            await exercises.on_payload(user, f"ex:{run['id']}:rate:{before}")
+            await exercises.on_payload(user, f"ex:{run['id']}:done")
+            await exercises.on_payload(user, f"ex:{run['id']}:rate:{after}")
+        [mine] = await exercises.ratings(1)
+        assert (mine["name"], mine["before"], mine["after"], mine["outcome"]) == (
+            "body_reset",
+            8,
+            3,
+            "done",
+        )
+        [theirs] = await exercises.ratings(2)
+        assert (theirs["before"], theirs["after"]) == (5, 5)
+    finally:
+        await store.close()
+
+
+async def test_a_payload_for_someone_elses_run_is_refused(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        exercises = Exercises(store)
+        await exercises.start(1, "five_senses")
+        run = await store.open_exercise(1)
+        [reply] = await exercises.on_payload(2, f"ex:{run['id']}:rate:3")
+        assert "already ended" in reply.text
+        assert (await store.open_exercise(1))["before"] is None
+    finally:
+        await store.close()
