@@ -24,16 +24,26 @@ def render(replies: list[Reply]) -> str:
     for reply in replies:
         if reply.text:
             lines.append(f"bot> {reply.text}")
+        if reply.rows:  # a scale (0-10, skip): one line per row, tapped by typing its title
+            rest = list(reply.buttons)
+            for size in reply.rows:
+                row, rest = rest[:size], rest[size:]
+                lines.append("     " + "  ".join(f"[{b.title}]" for b in row))
+            continue
         for number, button in enumerate(reply.buttons, start=1):
             lines.append(f"     [{number}] {button.title}")
     return "\n".join(lines)
 
 
 def pick_button(line: str, last: list[Reply]) -> str | None:
-    """Typing a button's number taps it, as a tap would on Telegram."""
-    buttons = [b for r in last for b in r.buttons]
-    if line.isdigit() and 1 <= int(line) <= len(buttons):
-        return buttons[int(line) - 1].payload
+    """Typing a button's number in a list taps it, as a tap would on Telegram. On a scale
+    (0-10, skip) the typed title taps it, so "7" means 7 and "skip" skips."""
+    for button in (b for r in last if r.rows for b in r.buttons):
+        if button.title.casefold() == line.casefold():
+            return button.payload
+    listed = [b for r in last if not r.rows for b in r.buttons]
+    if line.isdigit() and 1 <= int(line) <= len(listed):
+        return listed[int(line) - 1].payload
     return None
 
 
@@ -60,17 +70,19 @@ async def command(conversation: Conversation, line: str) -> list[Reply]:
 
 
 class _ConsoleLine:
-    """A terminal cannot edit a printed line, so paced counts print once per phase."""
+    """A terminal cannot edit a printed line, so the counting prints one line per phase."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.phase = ""
 
     async def show(self, body: str, buttons: tuple[Button, ...]) -> None:
-        phase = re.sub(r"\s*\d+\s*$", "", body.splitlines()[0])
+        lines = body.splitlines()
+        phase = re.sub(r"\s*\d+\s*$", "", lines[0])
         if phase != self.phase:
+            hint = "" if self.phase else "   (type stop to end)"
             self.phase = phase
-            self.session.show([Reply(body.replace(body.splitlines()[0], phase), buttons)])
+            print(f"bot> {phase} · {lines[-1]}{hint}", file=self.session.stdout, flush=True)
 
     async def close(self, body: str) -> None:
         pass

@@ -35,3 +35,18 @@ def test_console_renders_buttons_and_numbers_tap_them():
     assert pick_button("2", replies) == "/deny"
     assert pick_button("3", replies) is None
     assert pick_button("yes", replies) is None
+
+
+def test_console_scale_is_tapped_by_its_titles():
+    scale = Reply(
+        "How intense?",
+        tuple(Button(str(n), f"r{n}") for n in range(11)) + (Button("Skip", "skip"),),
+        rows=(6, 5, 1),
+    )
+    listed = Reply("Then?", (Button("Next", "next"),))
+    assert render([scale]).splitlines()[1] == "     [0]  [1]  [2]  [3]  [4]  [5]"
+    assert pick_button("7", [scale, listed]) == "r7"  # the value, not the 7th button
+    assert pick_button("skip", [scale, listed]) == "skip"
+    assert pick_button("1", [scale, listed]) == "r1"
+    assert pick_button("12", [listed]) is None
+    assert pick_button("1", [listed]) == "next"

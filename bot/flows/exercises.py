@@ -281,7 +281,10 @@ class Exercises:
 
     async def _next_sense(self, run: dict, acknowledged: bool) -> list[Reply]:
         run["state"]["sense"] = run["state"].get("sense", 0) + 1
-        ack = random.choice(_ex("five_senses")["noticed"]) if acknowledged else ""
+        ack = ""
+        if acknowledged:  # never the same acknowledgement twice in a row
+            options = [a for a in _ex("five_senses")["noticed"] if a != run["state"].get("ack")]
+            ack = run["state"]["ack"] = random.choice(options)
         if run["state"]["sense"] >= len(_ex("five_senses")["steps"]):
             done = _ex("five_senses")["done"]
             return await self._to(run, "after", f"{ack} {done}".strip())
