@@ -414,3 +414,38 @@ async def test_a_typed_rating_counts(start_bot, fake_tg, text):
     await open_from_menu(chat, "body_reset")
     await chat.say(text)
     assert (await runner.store.open_exercise(user))["before"] == 7
+
+
+# Each exercise to a middle step, a restart, one more step on the old message's button, then
+# Stop: (name, taps before the restart, the tap after it, text the step after it shows, replies).
+MIDWAY = [
+    ("breathing", ["rate:5", "mode:tap"], "next", "Round 2 of 4", 1),
+    ("five_senses", ["rate:5"], "next", "four things you can touch", 1),
+    ("urge_delay", ["pick:messages"], "rate:7", "Breathe in", 2),
+    ("self_talk", ["rate:5"], "pick:self_trust", "I can hear my gut", 1),
+    ("journal", ["rate:5"], "consent:yes", "Here's the question", 1),
+    ("body_reset", [], "rate:4", "•", 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "after", "shows", "n"), MIDWAY, ids=[m[0] for m in MIDWAY]
+)
+async def test_every_exercise_survives_a_restart_and_stops_midway(
+    start_bot, fake_tg, name, before, after, shows, n
+):
+    first = await start_bot(tempo=0.5)
+    chat = Chat(fake_tg, 5200 + [m[0] for m in MIDWAY].index(name))
+    step = await open_from_menu(chat, name)
+    for action in before:
+        [step] = await chat.tap(step, action)
+    await first.stop()
+    runner = await start_bot(tempo=0.5)
+    replies = await chat.tap(step, after, n=n)
+    assert shows in replies[-1]["text"]
+    [stopped] = await chat.tap(replies[-1], "stop")
+    assert "Stopped" in stopped["text"]
+    await fake_tg.settle(quiet=1.2)
+    assert await runner.store.open_exercise(chat.user) is None
+    assert await runner.store.exercises_in_step("waiting", chat.user) == []
+    assert len(fake_tg.sent(chat.user)) == chat.seen  # nothing after the stop, no follow-up
