@@ -290,8 +290,11 @@ async def deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
 class _PacedMessage:
     def __init__(self, app: Application, chat_id: int) -> None:
         self.app, self.chat_id, self.message_id = app, chat_id, None
+        self.failed = False
 
     async def show(self, body: str, buttons: tuple[Button, ...]) -> None:
+        if self.failed:
+            return  # one failure (the message deleted with /clear) is enough to stop editing
         try:
             if self.message_id is None:
                 message = await self.app.bot.send_message(
@@ -306,10 +309,11 @@ class _PacedMessage:
                     body, self.chat_id, self.message_id, reply_markup=keyboard(buttons)
                 )
         except TelegramError as error:  # e.g. the message was deleted with /clear
+            self.failed = True
             logger.warning("pacing update failed: %s", type(error).__name__)
 
     async def close(self, body: str) -> None:
-        if self.message_id is not None:
+        if self.message_id is not None and not self.failed:
             try:
                 await self.app.bot.edit_message_text(body, self.chat_id, self.message_id)
             except TelegramError as error:

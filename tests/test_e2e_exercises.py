@@ -449,3 +449,16 @@ async def test_every_exercise_survives_a_restart_and_stops_midway(
     assert await runner.store.open_exercise(chat.user) is None
     assert await runner.store.exercises_in_step("waiting", chat.user) == []
     assert len(fake_tg.sent(chat.user)) == chat.seen  # nothing after the stop, no follow-up
+
+
+async def test_a_double_tap_on_count_for_me_paces_once(start_bot, fake_tg):
+    await start_bot(tempo=FAST)
+    chat = Chat(fake_tg, 5300)
+    [mode] = await rate_before(chat, await open_from_menu(chat, "breathing"), 5)
+    first_tap = {**mode, "message_id": 77, "chat": {"id": chat.user, "type": "private"}, "date": 0}
+    await fake_tg.tap(chat.user, first_tap, payload(mode, "mode:timed"))
+    [paced] = await chat.tap(mode, "mode:timed")
+    assert "Round 1" in paced["text"]
+    await chat.replies(2)  # done, and the after rating
+    await fake_tg.settle(quiet=1.0)
+    assert len(fake_tg.sent(chat.user)) == chat.seen

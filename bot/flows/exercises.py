@@ -246,6 +246,8 @@ class Exercises:
             return await self._to(run, "after", closing)
         if action == "resume" and step == "pacing":
             return await self._to(run, "pacing")
+        if step == "pacing":
+            return []  # e.g. a second tap on "Count for me": one counting message is enough
         return [self._prompt(run)]  # a button from an earlier step: show where we are
 
     def _after_before(self, run: dict) -> str:
