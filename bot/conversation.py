@@ -87,7 +87,7 @@ class Conversation:
 
     async def ground(self, user_id: int) -> list[Reply]:
         await self.store.touch_user(user_id)
-        return [self.exercises.menu()]
+        return [await self.exercises.menu(user_id)]
 
     async def journal(self, user_id: int) -> list[Reply]:
         return [Reply(await self.exercises.journal_text(user_id))]
@@ -175,7 +175,7 @@ class Conversation:
             # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}).
             wanted = reply.custom.get("exercise")
             if wanted == "menu":
-                replies.append(self.exercises.menu())
+                replies.append(await self.exercises.menu(user_id))
             elif wanted:
                 await self.reflections.interrupt(user_id)
                 replies.extend(await self.exercises.start(user_id, wanted))

@@ -183,3 +183,21 @@ async def test_a_payload_for_someone_elses_run_is_refused(tmp_path):
         assert (await store.open_exercise(1))["before"] is None
     finally:
         await store.close()
+
+
+async def test_the_menu_shows_what_helped_this_person(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        exercises = Exercises(store)
+        assert "helped" not in (await exercises.menu(1)).text
+        for before, after in ((8, 4), (6, 4)):
+            await exercises.start(1, "body_reset")
+            run = await store.open_exercise(1)
+            for payload in (f"rate:{before}", "done", f"rate:{after}"):
+                await exercises.on_payload(1, f"ex:{run['id']}:{payload}")
+        menu = await exercises.menu(1)
+        assert "Sleep and movement" not in menu.text.splitlines()[0]
+        assert "• Body reset: 7.0 → 4.0 (2×)" in menu.text
+        assert "helped" not in (await exercises.menu(2)).text  # only their own ratings
+    finally:
+        await store.close()

@@ -90,13 +90,37 @@ class Exercises:
 
     # --- entry points ----------------------------------------------------------------------
 
-    def menu(self) -> Reply:
+    async def menu(self, user_id: int) -> Reply:
         buttons = [Button(_ex(n)["button"], f"ex:start:{n}") for n in names()]
-        return Reply(_data()["menu"]["ask"], tuple(buttons))
+        ask = _data()["menu"]["ask"]
+        helped = await self._what_helped(user_id)
+        return Reply(f"{helped}\n\n{ask}" if helped else ask, tuple(buttons))
+
+    async def _what_helped(self, user_id: int) -> str:
+        """The person's own before/after ratings, averaged per exercise: what works for them."""
+        moved: dict[str, list[tuple[int, int]]] = {}
+        for rating in await self.store.exercise_ratings(user_id):
+            if rating["before"] is not None and rating["after"] is not None:
+                moved.setdefault(rating["name"], []).append((rating["before"], rating["after"]))
+        if not moved:
+            return ""
+        texts = _data()["what_helped"]
+        lines = [texts["heading"]]
+        by_drop = sorted(moved.items(), key=lambda kv: -sum(b - a for b, a in kv[1]) / len(kv[1]))
+        for name, pairs in by_drop[:3]:
+            lines.append(
+                texts["line"].format(
+                    title=_ex(name)["title"],
+                    before=round(sum(b for b, _ in pairs) / len(pairs), 1),
+                    after=round(sum(a for _, a in pairs) / len(pairs), 1),
+                    times=len(pairs),
+                )
+            )
+        return "\n".join(lines)
 
     async def start(self, user_id: int, name: str) -> list[Reply]:
         if name not in names():
-            return [self.menu()]
+            return [await self.menu(user_id)]
         first = "urge" if name == "urge_delay" else "before"
         run_id = await self.store.start_exercise(user_id, name, first, {"pace": 0})
         run = await self.store.exercise(run_id)
@@ -107,7 +131,7 @@ class Exercises:
         if match is None:
             return []
         if match.group("menu"):
-            return [self.menu()]
+            return [await self.menu(user_id)]
         if match.group("name"):
             return await self.start(user_id, match.group("name"))
         run = await self.store.exercise(int(match.group("run")))
