@@ -1,7 +1,8 @@
 """A Rasa featurizer that adds the MiniLM sentence embedding (bot/encoder.py) to each message.
 
-DIET then sees the meaning of the whole message beside the count vectors of its words, so a
-phrasing the training data never used still lands near the examples that mean the same.
+The intent classifier (bot/intent_classifier.py) then sees the meaning of the whole message
+beside its words, so a phrasing the training data never used still lands near the examples that
+mean the same.
 """
 
 from __future__ import annotations
@@ -47,9 +48,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             if not text:
                 continue
             vector = self.encoder.encode(text).reshape(1, -1)
-            message.add_features(
-                Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
-            )
+            message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
