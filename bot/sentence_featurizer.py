@@ -1,7 +1,8 @@
 """A Rasa featurizer that adds the MiniLM sentence embedding (bot/encoder.py) to each message.
 
-DIET then sees the meaning of the whole message beside the count vectors of its words, so a
-phrasing the training data never used still lands near the examples that mean the same.
+The intent classifier (bot/intent_classifier.py) then sees the meaning of the whole message
+beside its words, so a phrasing the training data never used still lands near the examples that
+mean the same.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ INPUTS = (
     "stories",
     "bot/encoder.py",
     "bot/sentence_featurizer.py",
+    "bot/intent_classifier.py",
 )
 
 

@@ -1,0 +1,97 @@
+"""LinearIntentClassifier on its own: fake embeddings keep this fast and independent of MiniLM."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.intent_classifier import LinearIntentClassifier
+
+EXAMPLES = {
+    "greet": ["hi", "hello there", "hey you", "good morning"],
+    "checking_urge": [
+        "i want to check his phone",
+        "i keep looking at her location",
+        "the urge to read his messages",
+        "i went through her phone again",
+    ],
+    "stay_or_leave": [
+        "should i leave him",
+        "stay or go",
+        "i cant decide whether to end it",
+        "is it time to walk away",
+    ],
+}
+
+
+def _message(text: str, intent: str | None = None) -> Message:
+    message = Message(data={TEXT: text, **({INTENT: intent} if intent else {})})
+    # A stand-in for the MiniLM vector: deterministic per text, unit length like the real one.
+    rng = np.random.default_rng(zlib.crc32(text.encode()))
+    vector = rng.normal(size=(1, 8)).astype(np.float32)
+    message.add_features(
+        Features(vector / np.linalg.norm(vector), FEATURE_TYPE_SENTENCE, TEXT, "fake")
+    )
+    return message
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def context():
+    return ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+
+
+def _trained(storage, context) -> tuple[LinearIntentClassifier, Resource]:
+    resource = Resource("intent_classifier")
+    classifier = LinearIntentClassifier.create({}, storage, resource, context)
+    data = TrainingData(
+        [_message(text, intent) for intent, texts in EXAMPLES.items() for text in texts]
+    )
+    classifier.train(data)
+    return classifier, resource
+
+
+def test_ranking_is_a_probability_distribution_led_by_the_intent(storage, context):
+    classifier, _ = _trained(storage, context)
+    [message] = classifier.process([_message("should i leave her or stay")])
+    ranking = message.get("intent_ranking")
+    assert message.get(INTENT)["name"] == ranking[0]["name"] == "stay_or_leave"
+    confidences = [r["confidence"] for r in ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+
+
+def test_a_loaded_model_predicts_what_the_trained_one_did(storage, context):
+    classifier, resource = _trained(storage, context)
+    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+    texts = ["hey there", "checking his phone", "walk away or not"]
+    before = classifier.predict_proba([_message(t) for t in texts])
+    after = loaded.predict_proba([_message(t) for t in texts])
+    np.testing.assert_allclose(before, after, rtol=1e-5)
+    assert loaded.classes == classifier.classes
+
+
+def test_messages_without_text_are_left_alone(storage, context):
+    classifier, _ = _trained(storage, context)
+    empty = Message(data={})
+    assert classifier.process([empty]) == [empty]
+    assert empty.get(INTENT) is None
+
+
+def test_missing_sentence_embedding_is_a_clear_error(storage, context):
+    classifier, _ = _trained(storage, context)
+    with pytest.raises(ValueError, match="SentenceEncoderFeaturizer"):
+        classifier.process([Message(data={TEXT: "hello"})])
