@@ -73,6 +73,7 @@ class Window:
     started: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     skipped: int = 0  # offers not made because every user was still waiting for an answer
+    sends: int = 0  # every sendMessage to these users while the window was open
 
     def summary(self) -> dict:
         ms = [s.latency * 1000 for s in self.samples if s.latency is not None]
@@ -89,6 +90,7 @@ class Window:
             "unanswered": len(self.samples) - len(answered),
             "skipped_offers": self.skipped,
             "throughput": round(len(in_window) / self.seconds, 2) if self.seconds else 0.0,
+            "sends_per_second": round(self.sends / self.seconds, 2) if self.seconds else 0.0,
             "p50_ms": _round(percentile(ms, 50)),
             "p95_ms": _round(percentile(ms, 95)),
             "p99_ms": _round(percentile(ms, 99)),
@@ -119,7 +121,9 @@ class LoadGenerator:
         self.rng = random.Random(seed)
         self.cooldown = cooldown
         self.answer_timeout = answer_timeout
-        self._idle: deque[int] = deque(range(first_user, first_user + users))
+        self._users = range(first_user, first_user + users)
+        self._idle: deque[int] = deque(self._users)
+        self._send_times: list[float] = []
         self._resting: dict[int, float] = {}  # user -> free again at
         self._waiting: dict[int, tuple[Sample, asyncio.Future]] = {}
         server.listeners.append(self._on_call)
@@ -136,6 +140,8 @@ class LoadGenerator:
             self._resting[chat] = max(self._resting[chat], call.at + self.cooldown)
         if call.method != "sendMessage":
             return
+        if chat in self._users:
+            self._send_times.append(call.at)
         entry = self._waiting.pop(chat, None)
         if entry is None:
             return
@@ -179,6 +185,11 @@ class LoadGenerator:
                 future.cancel()
                 self._give_up(sample)
 
+    def _count_sends(self, window: Window) -> None:
+        end = window.started + window.seconds
+        window.sends = sum(1 for t in self._send_times if window.started <= t <= end)
+        self._send_times = [t for t in self._send_times if t > end]
+
     async def _one(self, timeout: float) -> Sample | None:
         """Sends one message to an idle user and waits for its first reply."""
         user = self._next_user()
@@ -211,6 +222,7 @@ class LoadGenerator:
             pending.append(await self._send(user))
         await self._settle(pending)
         window.samples = [s for s, _ in pending]
+        self._count_sends(window)
         return window
 
     async def closed_loop(self, concurrency: int, seconds: float, name: str = "flat out") -> Window:
@@ -226,6 +238,7 @@ class LoadGenerator:
                     window.samples.append(sample)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+        self._count_sends(window)
         return window
 
     async def warm_up(self, count: int, concurrency: int = 8) -> Window:
@@ -240,6 +253,7 @@ class LoadGenerator:
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         window.seconds = time.monotonic() - window.started
+        self._count_sends(window)
         return window
 
     def close(self) -> None:

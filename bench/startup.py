@@ -107,15 +107,17 @@ class LoggedProcess:
                 self.proc.wait()
 
 
-def start_bot(server: FakeTelegram, db_path: Path) -> LoggedProcess:
-    """`python -m bot run` as a user starts it, pointed at the fake server."""
+def start_bot(server: FakeTelegram, db_path: Path, limiter: bool = True) -> LoggedProcess:
+    """`python -m bot run` as a user starts it, pointed at the fake server; without the rate
+    limiter, the same runner through bench/unlimited.py."""
     env = {
         "TELEGRAM_BOT_TOKEN": server.token,
         "TELEGRAM_BASE_URL": server.base_url,
         "BOT_DB_PATH": str(db_path),
     }
+    command = ["bot", "run"] if limiter else ["bench.unlimited"]
     return LoggedProcess(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", *command],
         env,
         {"receiving updates": "Receiving updates", "model loaded": "Ready: model loaded"},
     )
