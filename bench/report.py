@@ -224,9 +224,9 @@ def render(results: dict) -> str:
     return f"{heading(results)}\n\n{table(results)}\n\nTargets:\n\n{targets_text(results)}\n"
 
 
-def write(results: dict, update_doc: bool = True) -> None:
+def write(results: dict) -> None:
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    if not update_doc or not DOC.is_file():
+    if not DOC.is_file():
         return
     old = DOC.read_text(encoding="utf-8")
     start, end = old.find(BEGIN), old.find(END)

@@ -227,13 +227,15 @@ def run(plan: Plan, skip_train: bool = False, baseline: bool = True, write: bool
     results["nudges"] = asyncio.run(nudges.measure(plan.nudge_users, plan.nudge_window))
     results["wall_seconds"] = round(time.monotonic() - started, 1)
     if write:
-        report.write(results, update_doc=plan != QUICK)
+        report.write(results)
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tiny load, to check the harness")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny load, to check the harness (writes nothing)"
+    )
     parser.add_argument("--skip-train", action="store_true", help="do not time training")
     parser.add_argument("--no-baseline", action="store_true", help="measure our bot only")
     parser.add_argument(
@@ -241,9 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
-    results = run(
-        plan, skip_train=args.skip_train, baseline=not args.no_baseline, write=not args.no_write
-    )
+    # A quick run only checks the harness: its figures must not replace the real ones.
+    write = not (args.no_write or args.quick)
+    results = run(plan, skip_train=args.skip_train, baseline=not args.no_baseline, write=write)
     print(report.render(results))
     return 0
 
