@@ -159,7 +159,7 @@ def table(results: dict) -> str:
     )
     startup = results.get("startup", {})
     row(
-        "first reply after start (s)",
+        "first reply after start (s; rasa run's loaded beside our limiter-off bot)",
         [_fmt(startup.get(key, {}).get("first model reply"), 1) for key, _ in COLUMNS],
     )
     peaks = [s.get("peak_rss_mib") for s in systems]
