@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := models/trust.tar.gz
 
-.PHONY: run test train chat lint eval clean
+.PHONY: run test train chat lint eval bench clean
 
 run: train
 	$(PY) -m bot run
@@ -17,6 +17,12 @@ test: train
 # 5-fold cross-validation of the NLU; reports (per-intent F1, confusions) go to reports/.
 eval: train
 	$(PY) -m bot eval
+
+# Benchmarks beside `rasa run`; prints one table, writes bench/results.json and the figures in
+# docs/performance.md. It trains the model itself when needed (that train is one it times), so a
+# fresh clone trains once, not twice.
+bench: $(INSTALLED)
+	$(PY) -m bot bench
 
 train: $(INSTALLED)
 	$(PY) -m bot train

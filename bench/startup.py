@@ -2,7 +2,7 @@
 
 Prints seconds from process start to "receiving updates", to "model loaded", and to the first
 reply to a message, plus the process's resident and peak memory. Run: .venv/bin/python -m
-bench.startup
+bench.startup (`python -m bot bench` uses the same process control for its load runs).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,9 +20,12 @@ from bot.settings import ROOT
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+FIRST_MESSAGE = "it's been four hours since he texted and my chest is tight"
+STARTUP_USER = 1
 
 
 def memory_mib(pid: int) -> dict[str, float]:
+    """VmRSS now and VmHWM, the peak resident set since the process started."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
@@ -30,49 +34,130 @@ def memory_mib(pid: int) -> dict[str, float]:
     return fields
 
 
-async def main() -> None:
-    server = FakeTelegram(TOKEN)
-    await server.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": server.base_url,
-            "BOT_DB_PATH": str(Path(tmp) / "bench.sqlite3"),
-        }
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+def quiet_env() -> dict[str, str]:
+    """The variables bot/logs.py sets before Rasa loads, for processes that are not ours."""
+    return {
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL_LIBRARIES": "ERROR",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+class LoggedProcess:
+    """A child process whose stderr is watched for marker lines (and kept for a post-mortem)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], markers: dict[str, str]) -> None:
+        self.markers = markers
+        self.marks: dict[str, float] = {}
+        self.tail: list[str] = []
+        self._seen = threading.Condition()
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            args,
             cwd=ROOT,
-            env=env,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
-        marks: dict[str, float] = {}
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-        async def watch_log() -> None:
-            loop = asyncio.get_running_loop()
-            while True:
-                line = await loop.run_in_executor(None, proc.stderr.readline)
-                if not line:
-                    return
-                if "Receiving updates" in line:
-                    marks.setdefault("receiving updates", time.monotonic() - started)
-                if "Ready: model loaded" in line:
-                    marks.setdefault("model loaded", time.monotonic() - started)
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.tail = (self.tail + [line.rstrip()])[-40:]
+            for name, marker in self.markers.items():
+                if marker in line and name not in self.marks:
+                    with self._seen:
+                        self.marks[name] = time.monotonic() - self.started
+                        self._seen.notify_all()
 
-        watcher = asyncio.create_task(watch_log())
-        await server.wait_for("setMyCommands", timeout=120)
-        await server.send_text(1, "it's been four hours since he texted and my chest is tight")
-        await server.wait_for(chat_id=1, timeout=180)
-        marks["first reply"] = time.monotonic() - started
-        for _ in range(20):  # a little load, so the peak reflects real work
-            await server.send_text(1, "i keep wanting to check her phone")
-        await server.wait_for(chat_id=1, count=41, timeout=120)
-        memory = memory_mib(proc.pid)
-        proc.terminate()
-        proc.wait(timeout=60)
-        watcher.cancel()
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def memory(self) -> dict[str, float]:
+        return memory_mib(self.proc.pid)
+
+    async def wait_mark(self, name: str, timeout: float) -> float:
+        def wait() -> bool:
+            with self._seen:
+                return self._seen.wait_for(
+                    lambda: name in self.marks or self.proc.poll() is not None, timeout
+                )
+
+        await asyncio.get_running_loop().run_in_executor(None, wait)
+        if name not in self.marks:
+            raise RuntimeError(
+                f"{name!r} not seen (exit code {self.proc.poll()}); last log lines:\n"
+                + "\n".join(self.tail)
+            )
+        return self.marks[name]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_bot(server: FakeTelegram, db_path: Path, limiter: bool = True) -> LoggedProcess:
+    """`python -m bot run` as a user starts it, pointed at the fake server; without the rate
+    limiter, the same runner through bench/unlimited.py."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": server.token,
+        "TELEGRAM_BASE_URL": server.base_url,
+        "BOT_DB_PATH": str(db_path),
+    }
+    command = ["bot", "run"] if limiter else ["bench.unlimited"]
+    return LoggedProcess(
+        [sys.executable, "-m", *command],
+        env,
+        {"receiving updates": "Receiving updates", "model loaded": "Ready: model loaded"},
+    )
+
+
+async def first_reply(server: FakeTelegram, started: float, loading_text: str) -> dict:
+    """Seconds from start to the first reply, and to the first reply from the model (before
+    the model is ready the bot answers that it is still loading; a person would write again)."""
+    marks: dict[str, float] = {}
+    sent = 0
+    while "first model reply" not in marks:
+        await server.send_text(STARTUP_USER, FIRST_MESSAGE)
+        sent += 1
+        replies = await server.wait_for(chat_id=STARTUP_USER, count=sent, timeout=240)
+        now = time.monotonic() - started
+        marks.setdefault("first reply", now)
+        if replies[-1]["text"] != loading_text:
+            marks["first model reply"] = now
+        else:
+            await asyncio.sleep(1.0)
+    return marks
+
+
+async def main() -> None:
+    from bot.texts import text
+
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = start_bot(server, Path(tmp) / "bench.sqlite3")
+        try:
+            await bot.wait_mark("receiving updates", timeout=120)
+            marks = {**bot.marks, **await first_reply(server, bot.started, text("model_loading"))}
+            for _ in range(20):  # a little load, so the peak reflects real work
+                await server.send_text(STARTUP_USER, "i keep wanting to check her phone")
+            await server.settle(quiet=2.0, timeout=120)
+            marks.update(bot.marks)
+            memory = bot.memory()
+        finally:
+            bot.stop()
     await server.stop()
     for name, seconds in marks.items():
         print(f"{name:>20}: {seconds:6.1f} s after start")

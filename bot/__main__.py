@@ -1,9 +1,10 @@
-"""Command line: train, run, chat, classify (see design.md, "Command-line contract")."""
+"""Command line: train, run, chat, classify, bench (see design.md, "Command-line contract")."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 
@@ -21,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("classify", help="one message per line in, one JSON object per line out")
     sub.add_parser("test-stories", help="run the Rasa test stories; fails on any wrong prediction")
     sub.add_parser("eval", help="5-fold NLU cross-validation; writes reports/ and docs/quality.md")
-    args = parser.parse_args(argv)
+    sub.add_parser("bench", add_help=False, help="benchmarks beside `rasa run` (bench --help)")
+    # The harness lives in bench/, beside the package, and owns its options.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     quiet_environment()
     # config.yml names the spaCy pipeline by a path relative to the project, as Rasa expects.
@@ -44,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
 
         configure_logging()
         return cross_validate()
+    if args.command == "bench":
+        from bench.run import main as bench
+
+        configure_logging(level=logging.WARNING)
+        return bench(rest)
 
     try:
         settings = load_settings()

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,12 @@ class FakeTelegram:
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self.undeletable: set[int] = set()
+        # When each update first left in a getUpdates response: the benchmarks measure latency
+        # from the moment the bot had the update, not from when it was queued here.
+        self.handed_out: dict[int, float] = {}
+        # Called with every recorded call as it arrives, so a load generator can match replies
+        # without scanning `calls`.
+        self.listeners: list[Callable[[Call], None]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -163,8 +170,11 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         if method != "getUpdates":
+            call = Call(method, params)
+            for listener in self.listeners:
+                listener(call)
             async with self._new_call:
-                self.calls.append(Call(method, params))
+                self.calls.append(call)
                 self._new_call.notify_all()
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
@@ -211,6 +221,9 @@ class FakeTelegram:
                 except asyncio.TimeoutError:
                     pass
             batch, self._redeliver = pending() + self._redeliver, []
+        now = time.monotonic()
+        for update in batch:
+            self.handed_out.setdefault(update["update_id"], now)
         return batch
 
     def _message(self, params: dict, **extra: Any) -> dict:

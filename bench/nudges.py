@@ -1,0 +1,97 @@
+"""A nudge broadcast: 10,000 people due in the same minute, sent by the bot's own DueLoop and
+`deliver` (bot/nudges.py, bot/telegram.py) through python-telegram-bot to a fake Bot API.
+
+With the rate limiter on, the bot should run at Telegram's cap (about 30 messages a second)
+without exceeding it; 10,000 at 30 a second take five and a half minutes, so the achieved rate
+is measured over a fixed window after the limiter's initial burst. With it off, all 10,000 go
+out and the raw rate shows how much headroom the sending path has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from bot.dialogue import Dialogue, Reply
+from bot.nudges import DueLoop
+from bot.settings import Settings
+from bot.store import Store
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456789:NUDGE-token-abcdefghijklmnopqrstuvwxyz"
+TELEGRAM_CAP = 30.0
+FIRST_USER = 9_100_000
+# aiolimiter starts with a full bucket (30 at once); the steady rate is measured after it.
+BURST_SECONDS = 2.0
+
+
+async def _broadcast(
+    db_path: Path, users: int, rate_limit: bool, window: float | None
+) -> dict[str, float]:
+    from bot.conversation import Conversation
+    from bot.telegram import build_application, deliver
+
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    store = await Store.open(db_path)
+    settings = Settings(
+        token=TOKEN,
+        base_url=server.base_url,
+        db_path=db_path,
+        data_key=None,
+        webhook_url=None,
+        webhook_port=8443,
+        webhook_secret=None,
+    )
+    # No model: a nudge never reaches the dialogue, only the store and the Bot API.
+    app = build_application(settings, Conversation(store, Dialogue(store)), rate_limit=rate_limit)
+    await app.initialize()
+    reply = [Reply("Ten minutes are up. How strong is the urge now, 0 to 10?")]
+
+    async def source() -> list[tuple[int, list[Reply]]]:
+        return [(FIRST_USER + i, reply) for i in range(users)]
+
+    async def send(user_id: int, replies: list[Reply]) -> None:
+        await deliver(app, user_id, replies)
+
+    loop = DueLoop([source], send)
+    started = time.monotonic()
+    task = asyncio.create_task(loop.tick())
+    try:
+        await asyncio.wait_for(asyncio.shield(task), window) if window else await task
+    except asyncio.TimeoutError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finished = time.monotonic()
+    await app.shutdown()
+    await store.close()
+    await server.stop()
+
+    times = [c.at for c in server.calls if c.method == "sendMessage"]
+    result = {
+        "users": users,
+        "sent": len(times),
+        "seconds": round(finished - started, 2),
+        "rate": round(len(times) / (finished - started), 1),
+    }
+    if rate_limit and times:
+        steady = [t for t in times if t >= times[0] + BURST_SECONDS]
+        if len(steady) > 1:
+            result["steady_rate"] = round((len(steady) - 1) / (steady[-1] - steady[0]), 1)
+            result["share_of_cap"] = round(result["steady_rate"] / TELEGRAM_CAP, 3)
+    return result
+
+
+async def measure(users: int = 10_000, window: float = 25.0) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        limited = await _broadcast(Path(tmp) / "on.sqlite3", users, True, window)
+        raw = await _broadcast(Path(tmp) / "off.sqlite3", users, False, None)
+    return {"limiter_on": limited, "limiter_off": raw, "window_seconds": window}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(asyncio.run(measure()), indent=2))
