@@ -91,4 +91,6 @@ def test_normalise_handles_typography_leet_codes_and_stretching():
 
 def test_rule_groups_expand_into_every_alternative():
     assert expand("{a b|c|} d") == ["a b d", "c d", "d"]
-    assert expand("$P x", {"P": "{he|she}"}) == ["he x", "she x"]
+    # Single words fold into one token, matched as alternatives (optional with an empty one).
+    assert expand("$P x", {"P": "{he|she}"}) == ["he|she x"]
+    assert expand("{he|she|} x {=kms|y}") == ["he|she? x =kms", "he|she? x y"]
