@@ -268,6 +268,26 @@ async def test_a_checking_urge_is_offered_the_urge_delay(start_bot, fake_tg):
     assert payload(urge, "pick:phone")
 
 
+# The exercises no reply offers directly start from the request_grounding intent's menu; the
+# step after the before-rating shows each one began.
+FROM_REQUEST = {
+    "five_senses": "five things you can see",
+    "self_talk": "Pick the sentence",
+    "journal": "keep your journal answers",
+    "body_reset": "•",
+}
+
+
+@pytest.mark.parametrize("name", list(FROM_REQUEST))
+async def test_every_other_exercise_starts_from_asking_for_one(start_bot, fake_tg, name):
+    await start_bot()
+    chat = Chat(fake_tg, 5400 + list(FROM_REQUEST).index(name))
+    [menu] = await chat.say("i need something to calm down, any exercises?")
+    [before] = await chat.tap(menu, f"ex:start:{name}")
+    [first] = await rate_before(chat, before, 6)
+    assert FROM_REQUEST[name] in first["text"] and payload(first, "stop")
+
+
 async def test_asking_for_an_exercise_opens_the_menu(start_bot, fake_tg):
     await start_bot()
     chat = Chat(fake_tg, 5112)
