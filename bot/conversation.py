@@ -105,9 +105,9 @@ class Conversation:
         country = _COUNTRY_PAYLOAD.match(payload)
         if country:
             return await self.set_country(user_id, country.group(1))
+        if payload.startswith("ex:start:"):
+            return await self._start_exercise(user_id, payload.removeprefix("ex:start:"))
         if payload.startswith("ex:"):
-            if payload.startswith("ex:start:"):
-                await self.reflections.interrupt(user_id)  # one guided flow at a time
             return await self.exercises.on_payload(user_id, payload)
         flow = _FLOW_PAYLOAD.match(payload)
         if flow:
@@ -137,6 +137,10 @@ class Conversation:
             return [Reply(text("country_set").format(country=helplines.countries()[code]))]
         await self.store.set_country(user_id, "other")
         return [Reply(text("country_unknown_set"))]
+
+    async def _start_exercise(self, user_id: int, name: str) -> list[Reply]:
+        await self.reflections.interrupt(user_id)  # one guided flow at a time
+        return await self.exercises.start(user_id, name)
 
     async def _crisis(self, user_id: int, category: safety.Category) -> list[Reply]:
         logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
@@ -177,8 +181,7 @@ class Conversation:
             if wanted == "menu":
                 replies.append(await self.exercises.menu(user_id))
             elif wanted:
-                await self.reflections.interrupt(user_id)
-                replies.extend(await self.exercises.start(user_id, wanted))
+                replies.extend(await self._start_exercise(user_id, wanted))
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies
