@@ -114,12 +114,13 @@ class BotRunner:
             await store.close()
 
 
-async def serve_forever(settings: Settings) -> int:
+async def serve_forever(settings: Settings, rate_limit: bool = True) -> int:
+    """Runs until SIGINT/SIGTERM. `rate_limit=False` only for the benchmark of raw capacity."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = BotRunner(settings)
+    runner = BotRunner(settings, rate_limit=rate_limit)
     started = time.monotonic()
     await runner.start()
     try:
