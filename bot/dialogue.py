@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,8 @@ logger = logging.getLogger(__name__)
 # Longer texts are cut before the model sees them: the meaning is in the first lines, and
 # featurising thousands of characters would only add latency. Safety screens the full text.
 MAX_NLU_CHARS = 1500
+# People whose current session is kept in memory (a few kB each), the most recent ones.
+CACHED_SESSIONS = 2000
 
 
 class ModelUnavailable(RuntimeError):
@@ -57,30 +60,66 @@ def _tracker_store_class():
     from rasa.shared.core.trackers import DialogueStateTracker
 
     class SqliteTrackerStore(TrackerStore, SerializedTrackerAsText):
-        """Rasa's SQLTrackerStore is synchronous SQLAlchemy and would block the event loop."""
+        """Rasa's SQLTrackerStore is synchronous SQLAlchemy and would block the event loop.
+
+        Each person's current session is also kept in memory, as the event dicts saved, so a
+        turn neither reloads and decodes the session from SQLite nor counts it before saving.
+        The file stays the record: a restart, or a database attached anew, starts from it.
+        """
 
         def __init__(self, store: Store | None = None) -> None:
             super().__init__(domain=None)
+            self._sessions: OrderedDict[str, list[dict]] = OrderedDict()
             self.store = store
             # The intent heard in each sender's latest message, handed to Dialogue.respond
             # without a second read of the tracker.
             self.latest_intents: dict[str, dict] = {}
 
+        @property
+        def store(self) -> Store | None:
+            return self._store
+
+        @store.setter
+        def store(self, store: Store | None) -> None:
+            self._store = store
+            self._sessions.clear()  # what was cached belongs to the previous database
+
         def _require_store(self) -> Store:
-            if self.store is None:
+            if self._store is None:
                 raise RuntimeError("tracker store used before a database was attached")
-            return self.store
+            return self._store
+
+        def _remember(self, sender_id: str, session: list[dict]) -> None:
+            self._sessions[sender_id] = session
+            self._sessions.move_to_end(sender_id)
+            while len(self._sessions) > CACHED_SESSIONS:
+                self._sessions.popitem(last=False)
 
         async def save(self, tracker: DialogueStateTracker) -> None:
             store = self._require_store()
-            already = await store.count_session_events(tracker.sender_id)
-            new = list(tracker.events)[already:]
-            await store.append_events(tracker.sender_id, [e.as_dict() for e in new])
+            sender = tracker.sender_id
+            cached = self._sessions.get(sender)
+            if cached is not None:
+                already = len(cached)
+            else:
+                already = await store.count_session_events(sender)
+            new = [e.as_dict() for e in list(tracker.events)[already:]]
+            await store.append_events(sender, new)
+            if cached is not None:
+                session = cached + new
+                starts = [i for i, e in enumerate(session) if e.get("event") == "session_started"]
+                self._remember(sender, session[starts[-1] :] if starts else session)
             if tracker.latest_message and tracker.latest_message.intent:
-                self.latest_intents[tracker.sender_id] = tracker.latest_message.parse_data
+                self.latest_intents[sender] = tracker.latest_message.parse_data
 
         async def _retrieve(self, sender_id: str, all_sessions: bool):
-            events = await self._require_store().session_events(sender_id, all_sessions)
+            if not all_sessions and sender_id in self._sessions:
+                events = self._sessions[sender_id]
+                self._sessions.move_to_end(sender_id)
+            else:
+                events = await self._require_store().session_events(sender_id, all_sessions)
+                if not all_sessions:
+                    self._remember(sender_id, events)
             if not events:
                 return None
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -210,8 +249,10 @@ class Dialogue:
         from rasa.core.channels.channel import UserMessage
 
         agent = await self._agent_or_raise(wait)
+        text = text[:MAX_NLU_CHARS]
+        await _prepare_embedding(text)
         channel = _whole_message_channel()
-        await agent.handle_message(UserMessage(text[:MAX_NLU_CHARS], channel, sender_id))
+        await agent.handle_message(UserMessage(text, channel, sender_id))
         parsed = self._trackers.latest_intents.pop(sender_id, {})
         heard = parsed.get("intent") or {}
         return Turn(
@@ -225,7 +266,19 @@ class Dialogue:
 
     async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:
         agent = await self._agent_or_raise(wait)
-        return await agent.parse_message(text[:MAX_NLU_CHARS])
+        text = text[:MAX_NLU_CHARS]
+        await _prepare_embedding(text)
+        return await agent.parse_message(text)
+
+
+async def _prepare_embedding(text: str) -> None:
+    """The sentence embedding is most of a turn's work; it is computed on the encoder's worker
+    thread while the loop serves other chats, and Rasa's featurizer then finds it ready."""
+    if text.startswith("/"):  # an intent payload: Rasa reads it without the NLU pipeline
+        return
+    from bot.encoder import shared_encoder
+
+    await shared_encoder().prepare(text)
 
 
 def to_reply(message: dict[str, Any]) -> Reply:

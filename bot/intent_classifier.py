@@ -113,6 +113,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.coef = coef
         self.intercept = intercept
         self.classes = classes or []
+        self._scorer: _Scorer | None = None
 
     def _features(self, messages: list[Message]) -> sp.csr_matrix:
         texts = [m.get(TEXT) or "" for m in messages]
@@ -147,12 +148,21 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.coef = model.coef_.astype(np.float32)
         self.intercept = model.intercept_.astype(np.float32)
         self.classes = [str(c) for c in model.classes_]
+        self._scorer = None
         self.persist()
         return self._resource
 
     def predict_proba(self, messages: list[Message]) -> np.ndarray:
-        scores = self._features(messages) @ self.coef.T + self.intercept
-        return softmax(np.asarray(scores, dtype=np.float64))
+        if self._scorer is None:
+            self._scorer = _Scorer(self.vectorizers, self.coef, self.config["embedding_weight"])
+        embeddings = self._embeddings(messages)
+        scores = np.vstack(
+            [
+                self._scorer.scores(m.get(TEXT) or "", e) + self.intercept
+                for m, e in zip(messages, embeddings, strict=True)
+            ]
+        )
+        return softmax(scores.astype(np.float64))
 
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
@@ -216,3 +226,43 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         pass
+
+
+class _Scorer:
+    """The linear scores of one message without scikit-learn's per-call machinery.
+
+    `TfidfVectorizer.transform`, a sparse `hstack` and a product with the whole transposed weight
+    matrix took about 3 ms a message, on the event loop. The same arithmetic on the few n-grams a
+    message has takes a tenth of that: the vectorizers' own analyzers find the n-grams, and only
+    the weight rows of those n-grams are read. `tests/test_intent_classifier.py` checks it
+    against the scikit-learn path.
+    """
+
+    def __init__(self, vectorizers: dict[str, TfidfVectorizer], coef: np.ndarray, weight: float):
+        rows = np.ascontiguousarray(coef.T, dtype=np.float32)  # one row of class weights a feature
+        self.blocks = []
+        offset = 0
+        for vec in vectorizers.values():
+            size = len(vec.vocabulary_)
+            self.blocks.append(
+                (vec.build_analyzer(), vec.vocabulary_, vec.idf_, rows[offset : offset + size])
+            )
+            offset += size
+        self.embedding_rows = rows[offset:] * weight
+
+    def scores(self, text: str, embedding: np.ndarray) -> np.ndarray:
+        total = embedding @ self.embedding_rows
+        for analyze, vocabulary, idf, rows in self.blocks:
+            counts: dict[int, int] = {}
+            for gram in analyze(text):
+                index = vocabulary.get(gram)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            if not counts:
+                continue
+            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            values = (1.0 + np.log(tf)) * idf[index]  # sublinear tf, as the vectorizers
+            values /= np.linalg.norm(values)
+            total = total + values.astype(np.float32) @ rows[index]
+        return total

@@ -45,12 +45,17 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if not text:
-                continue
-            vector = self.encoder.encode(text).reshape(1, -1)
-            message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self._identifier))
+            if text:
+                self._add(message, self.encoder.take(text))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
+        examples = [m for m in training_data.training_examples if m.get(TEXT)]
+        vectors = self.encoder.encode_many([m.get(TEXT) for m in examples])
+        for message, vector in zip(examples, vectors, strict=True):
+            self._add(message, vector)
         return training_data
+
+    def _add(self, message: Message, vector) -> None:
+        features = Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+        message.add_features(features)

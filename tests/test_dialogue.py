@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.conversation import SOMETHING_ELSE, Conversation
@@ -58,3 +60,25 @@ async def test_a_button_from_an_ended_reflection_still_gets_an_answer(conversati
     [reply] = await conversation.on_payload(10, "flow:answer:yes")
     assert "already ended" in reply.text
     assert await conversation.store.active_reflection(10) is None
+
+
+async def test_the_sessions_kept_in_memory_are_what_the_file_holds(conversation, agent):
+    """The tracker store's in-memory sessions must never drift from SQLite, the real record."""
+    store, dialogue = conversation.store, conversation.dialogue
+    said = ("hi", "my ex cheated and i cant trust my new bf", "i want to go through his phone")
+    for text in said:
+        await conversation.on_text(11, text)
+    await dialogue.interrupt("11")  # a Restarted appended outside a normal turn
+    await conversation.on_text(11, "how long does it take to trust again")
+    await conversation.on_text(12, "thanks")
+    trackers = dialogue._trackers
+    for sender in ("11", "12"):
+        # Compared as JSON, as the file holds them (a tuple in memory is a list there).
+        kept = json.loads(json.dumps(trackers._sessions[sender]))
+        assert kept == await store.session_events(sender)
+    # A database attached anew (a restart) starts from the file, not from the old memory.
+    dialogue.use(agent)
+    assert trackers._sessions == {}
+    tracker = await agent.tracker_store.retrieve("11")
+    reloaded = json.loads(json.dumps([e.as_dict() for e in tracker.events]))
+    assert reloaded == await store.session_events("11")

@@ -95,3 +95,14 @@ def test_missing_sentence_embedding_is_a_clear_error(storage, context):
     classifier, _ = _trained(storage, context)
     with pytest.raises(ValueError, match="SentenceEncoderFeaturizer"):
         classifier.process([Message(data={TEXT: "hello"})])
+
+
+def test_the_fast_scorer_matches_scikit_learns_transform(storage, context):
+    classifier, _ = _trained(storage, context)
+    # Repeated words, unseen words, emoji, upper case and a message with no known n-gram at all.
+    texts = ["CHECKING checking his phone phone", "should i go 💔", "xyzzy", "hi hi hi", "🙂"]
+    messages = [_message(t) for t in texts]
+    reference = classifier._features(messages) @ classifier.coef.T + classifier.intercept
+    expected = np.exp(reference - reference.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(classifier.predict_proba(messages), expected, rtol=1e-4, atol=1e-6)
