@@ -104,12 +104,20 @@ class Store:
         await store._forget_old_updates()
         return store
 
+    # Each aiosqlite call is a round trip to its worker thread, and a cursor iterated with
+    # `async for` is one per row: reads fetch all their rows in one trip.
+    async def _rows(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
     async def close(self) -> None:
         await self._db.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            return (await cursor.fetchone())[0]
+        return (await self._row("PRAGMA user_version"))[0]
 
     async def _migrate(self) -> None:
         current = await self.schema_version()
@@ -147,24 +155,18 @@ class Store:
     async def touch_user(self, user_id: int) -> bool:
         """Records that the user was seen; True when this is their first contact."""
         now = time.time()
-        await self._db.execute(
+        # An upsert that updated reports rowcount 1 as well, so the row's age tells instead.
+        row = await self._row(
             "INSERT INTO users (user_id, created_at, last_seen) VALUES (?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen",
+            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen "
+            "RETURNING created_at = last_seen",
             (user_id, now, now),
         )
         await self._db.commit()
-        # An upsert that updated reports rowcount 1 as well, so ask for the row's age instead.
-        async with self._db.execute(
-            "SELECT created_at = last_seen FROM users WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
         return bool(row[0])
 
     async def country(self, user_id: int) -> str | None:
-        async with self._db.execute(
-            "SELECT country FROM users WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT country FROM users WHERE user_id = ?", (user_id,))
         return row[0] if row else None
 
     async def set_country(self, user_id: int, country: str | None) -> None:
@@ -182,10 +184,7 @@ class Store:
         await self._db.commit()
 
     async def is_quiet(self, user_id: int, now: float | None = None) -> bool:
-        async with self._db.execute(
-            "SELECT quiet_until FROM users WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT quiet_until FROM users WHERE user_id = ?", (user_id,))
         return bool(row and row[0] and row[0] > (time.time() if now is None else now))
 
     # --- messages visible in a chat (for /clear) -----------------------------------------------
@@ -198,11 +197,14 @@ class Store:
         await self._db.commit()
 
     async def chat_messages(self, chat_id: int) -> list[tuple[int, float]]:
-        async with self._db.execute(
-            "SELECT message_id, sent_at FROM chat_messages WHERE chat_id = ? ORDER BY message_id",
-            (chat_id,),
-        ) as cursor:
-            return [(row[0], row[1]) async for row in cursor]
+        return [
+            (row[0], row[1])
+            for row in await self._rows(
+                "SELECT message_id, sent_at FROM chat_messages"
+                " WHERE chat_id = ? ORDER BY message_id",
+                (chat_id,),
+            )
+        ]
 
     async def forget_messages(self, chat_id: int, message_ids: list[int]) -> None:
         await self._db.executemany(
@@ -225,12 +227,11 @@ class Store:
         await self._db.commit()
 
     async def active_reflection(self, user_id: int) -> tuple[int, str, int, dict] | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT id, flow, step, answers FROM reflections"
             " WHERE user_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
             (user_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return (row[0], row[1], row[2], json.loads(row[3])) if row else None
 
     async def save_reflection(
@@ -253,12 +254,14 @@ class Store:
         return cursor.rowcount > 0
 
     async def finished_reflections(self, user_id: int) -> list[tuple[str, dict]]:
-        async with self._db.execute(
-            "SELECT flow, answers FROM reflections"
-            " WHERE user_id = ? AND finished_at IS NOT NULL ORDER BY id",
-            (user_id,),
-        ) as cursor:
-            return [(row[0], json.loads(row[1])) async for row in cursor]
+        return [
+            (row[0], json.loads(row[1]))
+            for row in await self._rows(
+                "SELECT flow, answers FROM reflections"
+                " WHERE user_id = ? AND finished_at IS NOT NULL ORDER BY id",
+                (user_id,),
+            )
+        ]
 
     # --- grounding exercises -------------------------------------------------------------------
     # A run's `step` names where it is; `state` holds the little it needs (round, choice). A run
@@ -287,21 +290,19 @@ class Store:
         await self._db.commit()
 
     async def exercise(self, run_id: int) -> dict | None:
-        async with self._db.execute(
+        row = await self._row(
             f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises WHERE id = ?", (run_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _exercise_row(row) if row else None
 
     async def open_exercise(self, user_id: int) -> dict | None:
         """The exercise typed text may belong to: unfinished and not parked."""
-        async with self._db.execute(
+        row = await self._row(
             f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
             " WHERE user_id = ? AND finished_at IS NULL AND step != 'waiting'"
             " ORDER BY id DESC LIMIT 1",
             (user_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _exercise_row(row) if row else None
 
     async def save_exercise(self, run: dict) -> None:
@@ -338,15 +339,14 @@ class Store:
 
     async def claim_due_exercises(self, now: float, user_id: int | None = None) -> list[dict]:
         """Parked runs whose time has come, each handed out once: their due_at is cleared."""
-        async with self._db.execute(
+        rows = await self._rows(
             f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
             " WHERE due_at IS NOT NULL AND due_at <= ? AND finished_at IS NULL"
             " AND (? IS NULL OR user_id = ?) ORDER BY due_at",
             (now, user_id, user_id),
-        ) as cursor:
-            rows = [_exercise_row(row) async for row in cursor]
+        )
         claimed = []
-        for run in rows:
+        for run in map(_exercise_row, rows):
             cursor = await self._db.execute(
                 "UPDATE exercises SET due_at = NULL, step = 'after', updated_at = ?"
                 " WHERE id = ? AND due_at IS NOT NULL",
@@ -358,29 +358,31 @@ class Store:
         return claimed
 
     async def exercises_in_step(self, step: str, user_id: int | None = None) -> list[dict]:
-        async with self._db.execute(
-            f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
-            " WHERE step = ? AND finished_at IS NULL AND (? IS NULL OR user_id = ?) ORDER BY id",
-            (step, user_id, user_id),
-        ) as cursor:
-            return [_exercise_row(row) async for row in cursor]
+        return [
+            _exercise_row(row)
+            for row in await self._rows(
+                f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
+                " WHERE step = ? AND finished_at IS NULL AND (? IS NULL OR user_id = ?)"
+                " ORDER BY id",
+                (step, user_id, user_id),
+            )
+        ]
 
     async def exercise_ratings(self, user_id: int) -> list[dict]:
         """Before and after ratings of every exercise the person rated, oldest first."""
-        async with self._db.execute(
-            "SELECT name, before, after, started_at, outcome FROM exercises"
-            " WHERE user_id = ? AND (before IS NOT NULL OR after IS NOT NULL) ORDER BY id",
-            (user_id,),
-        ) as cursor:
-            return [dict(row) async for row in cursor]
+        return [
+            dict(row)
+            for row in await self._rows(
+                "SELECT name, before, after, started_at, outcome FROM exercises"
+                " WHERE user_id = ? AND (before IS NOT NULL OR after IS NOT NULL) ORDER BY id",
+                (user_id,),
+            )
+        ]
 
     # --- journal -------------------------------------------------------------------------------
 
     async def journal_consent(self, user_id: int) -> bool | None:
-        async with self._db.execute(
-            "SELECT journal_consent FROM users WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT journal_consent FROM users WHERE user_id = ?", (user_id,))
         return None if row is None or row[0] is None else bool(row[0])
 
     async def set_journal_consent(self, user_id: int, consent: bool) -> None:
@@ -398,12 +400,14 @@ class Store:
         await self._db.commit()
 
     async def journal_entries(self, user_id: int, limit: int = 10) -> list[dict]:
-        async with self._db.execute(
-            "SELECT prompt, entry, written_at FROM journal WHERE user_id = ?"
-            " ORDER BY id DESC LIMIT ?",
-            (user_id, limit),
-        ) as cursor:
-            return [dict(row) async for row in cursor]
+        return [
+            dict(row)
+            for row in await self._rows(
+                "SELECT prompt, entry, written_at FROM journal WHERE user_id = ?"
+                " ORDER BY id DESC LIMIT ?",
+                (user_id, limit),
+            )
+        ]
 
     async def forget_journal(self, user_id: int) -> int:
         cursor = await self._db.execute("DELETE FROM journal WHERE user_id = ?", (user_id,))
@@ -424,13 +428,11 @@ class Store:
         else:
             where, params = self._SESSION_FILTER, (sender_id, sender_id)
         query = f"SELECT data FROM tracker_events WHERE {where} ORDER BY id"
-        async with self._db.execute(query, params) as cursor:
-            return [json.loads(row[0]) async for row in cursor]
+        return [json.loads(row[0]) for row in await self._rows(query, params)]
 
     async def count_session_events(self, sender_id: str) -> int:
         query = f"SELECT COUNT(*) FROM tracker_events WHERE {self._SESSION_FILTER}"
-        async with self._db.execute(query, (sender_id, sender_id)) as cursor:
-            return (await cursor.fetchone())[0]
+        return (await self._row(query, (sender_id, sender_id)))[0]
 
     async def append_events(self, sender_id: str, events: list[dict]) -> None:
         if not events:
@@ -442,8 +444,7 @@ class Store:
         await self._db.commit()
 
     async def tracker_senders(self) -> list[str]:
-        async with self._db.execute("SELECT DISTINCT sender_id FROM tracker_events") as cursor:
-            return [row[0] async for row in cursor]
+        return [row[0] for row in await self._rows("SELECT DISTINCT sender_id FROM tracker_events")]
 
 
 def _exercise_row(row: aiosqlite.Row) -> dict:

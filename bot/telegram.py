@@ -31,6 +31,7 @@ from telegram.ext import (
 from bot.conversation import Conversation, country_question
 from bot.dialogue import Button, Reply
 from bot.flows.exercises import Pace
+from bot.http import AiohttpRequest
 from bot.logs import user_tag
 from bot.pacing import ChatLimiter, play
 from bot.settings import Settings
@@ -64,6 +65,8 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token or "")
         .concurrent_updates(PerChatUpdateProcessor())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
