@@ -23,13 +23,11 @@ class AiohttpRequest(BaseRequest):
         self,
         connection_pool_size: int = 256,
         read_timeout: float | None = 5.0,
-        write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -63,17 +61,16 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         read = self._read_timeout if read_timeout is _DEFAULT else read_timeout
-        write = self._write_timeout if write_timeout is _DEFAULT else write_timeout
         connect = self._connect_timeout if connect_timeout is _DEFAULT else connect_timeout
         pool = self._pool_timeout if pool_timeout is _DEFAULT else pool_timeout
-        # aiohttp's `connect` covers waiting for a pooled connection and opening one; it has no
-        # write timeout, so the longer of read and write bounds each wait for the socket.
+        # aiohttp's `connect` covers waiting for a pooled connection and opening one. It has no
+        # write timeout: a write that stalls shows up as no answer within the read timeout.
         waits = [t for t in (pool, connect) if t is not None]
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=sum(waits) if waits else None,
             sock_connect=connect,
-            sock_read=max((t for t in (read, write) if t is not None), default=None),
+            sock_read=read,
         )
         try:
             async with self._session.request(
