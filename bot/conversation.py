@@ -74,6 +74,7 @@ class Conversation:
 
     async def on_text(self, user_id: int, message: str) -> list[Reply]:
         """Free text typed by the person: screened for crisis before anything else."""
+        self.dialogue.start_reading(message)
         await self.store.touch_user(user_id)
         category = safety.screen(message)
         if category is not None:

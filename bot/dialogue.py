@@ -197,6 +197,7 @@ class Dialogue:
         self._loaded = asyncio.Event()
         self._error: BaseException | None = None
         self._trackers = None
+        self._reading: set[asyncio.Task] = set()
 
     @property
     def ready(self) -> bool:
@@ -244,6 +245,21 @@ class Dialogue:
         tracker.update(Restarted())
         tracker.update(ActionExecuted("action_listen"))
         await store.save(tracker)
+
+    def start_reading(self, text: str) -> None:
+        """Starts the embedding of a text that may reach the model, so it is computed while the
+        safety screen and the flow checks run; `respond` then finds it ready or under way."""
+        if self._agent is not None:
+            task = asyncio.create_task(_prepare_embedding(text[:MAX_NLU_CHARS]))
+            self._reading.add(task)
+            task.add_done_callback(self._read)
+
+    def _read(self, task: asyncio.Task) -> None:
+        self._reading.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # `respond` computes it again, inline, and meets the error there if it persists.
+            # Only the error's type: its message could quote the person's words.
+            logger.warning("preparing an embedding failed: %s", type(task.exception()).__name__)
 
     async def respond(self, sender_id: str, text: str, wait: float = 0) -> Turn:
         from rasa.core.channels.channel import UserMessage

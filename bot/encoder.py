@@ -55,6 +55,7 @@ class SentenceEncoder:
         self._forward = _build_graph(load_file(str(path / "model.safetensors")), config)
         self._jobs: queue.SimpleQueue | None = None
         self._prepared: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pending: dict[str, asyncio.Future] = {}
 
     def _ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
@@ -87,15 +88,22 @@ class SentenceEncoder:
     # Off the event loop -------------------------------------------------------------------
 
     async def prepare(self, text: str) -> None:
-        """Computes the embedding of `text` on the worker thread, for `take` to find."""
-        if not text:
+        """Computes the embedding of `text` on the worker thread, for `take` to find. A second
+        call for the same text while the first is under way waits for that one."""
+        if not text or text in self._prepared:
             return
-        if self._jobs is None:
-            self._jobs = queue.SimpleQueue()
-            threading.Thread(target=self._work, name="sentence-encoder", daemon=True).start()
-        done: Future = Future()
-        self._jobs.put((text, done))
-        vector = await asyncio.wrap_future(done)
+        pending = self._pending.get(text)
+        if pending is None:
+            if self._jobs is None:
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(target=self._work, name="sentence-encoder", daemon=True).start()
+            done: Future = Future()
+            self._jobs.put((text, done))
+            pending = self._pending[text] = asyncio.wrap_future(done)
+        try:
+            vector = await asyncio.shield(pending)
+        finally:
+            self._pending.pop(text, None)
         self._prepared[text] = vector
         while len(self._prepared) > PREPARED_KEPT:
             self._prepared.popitem(last=False)

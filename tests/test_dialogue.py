@@ -82,3 +82,22 @@ async def test_the_sessions_kept_in_memory_are_what_the_file_holds(conversation,
     tracker = await agent.tracker_store.retrieve("11")
     reloaded = json.loads(json.dumps([e.as_dict() for e in tracker.events]))
     assert reloaded == await store.session_events("11")
+
+
+async def test_an_embedding_started_early_is_the_one_the_model_uses(conversation):
+    """Started when the text arrives, computed once, and picked up by the model's turn."""
+    from bot.encoder import shared_encoder
+
+    encoder = shared_encoder()
+    text = "we had a fight about my ex again and now i cant sleep"
+    computed = []
+    original = encoder.encode_many
+    encoder.encode_many = lambda texts: computed.extend(texts) or original(texts)
+    try:
+        conversation.dialogue.start_reading(text)
+        conversation.dialogue.start_reading(text)  # a redelivery, say: still one computation
+        turn = await conversation.dialogue.respond("13", text)
+    finally:
+        encoder.encode_many = original
+    assert computed == [text]
+    assert turn.intent is not None and text not in encoder._prepared
