@@ -1,7 +1,7 @@
 """Logging that never carries what people wrote, nor the bot token.
 
-Rasa's structlog debug events hold whole trackers (message text), httpx logs every request URL
-(which contains the token), and TensorFlow is chatty on stderr: all are quietened here, before
+Rasa's structlog debug events hold whole trackers (message text), HTTP clients log request URLs
+(which contain the token), and TensorFlow is chatty on stderr: all are quietened here, before
 any of them is imported, and a filter redacts the token from whatever still gets through.
 """
 
@@ -17,6 +17,7 @@ from typing import IO
 QUIET_LOGGERS = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    "aiohttp": logging.WARNING,  # the Bot API client (bot/http.py); its URLs hold the token
     "rasa": logging.WARNING,
     "tensorflow": logging.ERROR,
     "absl": logging.ERROR,
