@@ -188,6 +188,15 @@ def load_agent(model_path: Path) -> Agent:
     )
 
 
+def _load_warm(model_path: Path) -> Agent:
+    agent = load_agent(model_path)
+    from bot.encoder import shared_encoder
+
+    # Builds the encoder's TensorFlow graph now rather than on the first person's message.
+    shared_encoder().encode("warming up")
+    return agent
+
+
 class Dialogue:
     """Wraps one loaded agent and binds its tracker store to this process's database."""
 
@@ -213,7 +222,7 @@ class Dialogue:
     async def load(self, model_path: Path) -> None:
         """Loads in a worker thread so updates keep flowing (and crises are answered) meanwhile."""
         try:
-            agent = await asyncio.get_running_loop().run_in_executor(None, load_agent, model_path)
+            agent = await asyncio.get_running_loop().run_in_executor(None, _load_warm, model_path)
         except Exception as error:  # noqa: BLE001 - any failure leaves the bot in its safe mode
             logger.exception("Loading the Rasa model from %s failed", model_path)
             self._error = error
