@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 Category = Literal["self_harm", "abuse"]
 CATEGORIES: tuple[Category, ...] = ("self_harm", "abuse")  # order: self-harm wins a tie
 RULES_FILE = Path(__file__).resolve().parent / "data" / "safety_rules.yml"
+# Words in more than 0.5% of ordinary messages; written by `python -m bench.common_words`.
+COMMON_WORDS_FILE = Path(__file__).resolve().parent / "data" / "common_words.txt"
 
 _TYPOGRAPHIC = str.maketrans(
     {"‘": "'", "’": "'", "ʼ": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-"}
@@ -144,15 +147,74 @@ def compile_phrase(phrase: str) -> list[dict]:
 
 
 @cache
-def _matcher():
+def _compiled() -> dict[str, list[list[dict]]]:
+    """Matcher patterns by label: the two crisis categories and `not_crisis` (idioms)."""
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    return {
+        label: [compile_phrase(v) for p in rules[label] for v in expand(p, rules.get("macros"))]
+        for label in (*CATEGORIES, "not_crisis")
+    }
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    lines = COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _anchor(pattern: list[dict]) -> tuple[str, frozenset[str]] | None:
+    """A token the pattern cannot match without, whose words are all uncommon in ordinary
+    messages: (attribute, words), the fewest words there are; None when it has no such token."""
+    required = [
+        (key, frozenset(spec[key]["IN"]))
+        for spec in pattern
+        if spec.get("OP") is None
+        for key in ("LEMMA", "LOWER")
+        if key in spec
+    ]
+    rare = [r for r in required if not r[1] & _common_words()]
+    return min(rare, key=lambda r: len(r[1])) if rare else None
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The rules in three Matchers, so that most messages meet only a few of the patterns.
+
+    One Matcher with every pattern cost about 1.6 ms a message, on the event loop, since spaCy
+    tries each pattern at each token. A pattern can only match a text containing each of its
+    required words, so a crisis pattern with a required word that ordinary messages rarely use
+    (`_anchor`) goes into `anchored`, run only on texts with one of those words (about one
+    message in ten); the rest go into `always`. Idioms are looked for only once a crisis phrase
+    is found, since all they do is cancel one. The verdicts are those of the single Matcher:
+    tests/test_safety.py compares them on every message the project has.
+    """
+
+    always: Any
+    anchored: Any
+    idioms: Any
+    lemmas: frozenset[str]
+    lowers: frozenset[str]
+
+
+@cache
+def _rules() -> _Rules:
     from spacy.matcher import Matcher
 
-    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    matcher = Matcher(_nlp().vocab)
-    for label in (*CATEGORIES, "not_crisis"):
-        phrases = [v for p in rules[label] for v in expand(p, rules.get("macros"))]
-        matcher.add(label, [compile_phrase(v) for v in phrases])
-    return matcher
+    vocab = _nlp().vocab
+    always, anchored, idioms = Matcher(vocab), Matcher(vocab), Matcher(vocab)
+    anchors: dict[str, set[str]] = {"LEMMA": set(), "LOWER": set()}
+    for label in CATEGORIES:
+        for pattern in _compiled()[label]:
+            anchor = _anchor(pattern)
+            if anchor is None:
+                always.add(label, [pattern])
+            else:
+                anchored.add(label, [pattern])
+                anchors[anchor[0]].update(anchor[1])
+    idioms.add("not_crisis", _compiled()["not_crisis"])
+    return _Rules(
+        always, anchored, idioms, frozenset(anchors["LEMMA"]), frozenset(anchors["LOWER"])
+    )
 
 
 def _lemmatised(text: str):
@@ -168,12 +230,17 @@ def matches(text: str) -> list[tuple[Category, str]]:
     if not text or not text.strip():
         return []
     doc = _lemmatised(normalise(text))
-    found = [(doc.vocab.strings[m], start, end) for m, start, end in _matcher()(doc)]
-    idioms = [(s, e) for label, s, e in found if label == "not_crisis"]
+    rules = _rules()
+    found = set(rules.always(doc))  # a set: one Matcher reports a label's span once, too
+    if any(t.lemma_ in rules.lemmas or t.lower_ in rules.lowers for t in doc):
+        found.update(rules.anchored(doc))
+    if not found:
+        return []
+    idioms = [(s, e) for _, s, e in rules.idioms(doc)]
     return [
-        (label, doc[s:e].text)
-        for label, s, e in found
-        if label != "not_crisis" and not any(s < ie and is_ < e for is_, ie in idioms)
+        (doc.vocab.strings[m], doc[s:e].text)
+        for m, s, e in sorted(found, key=lambda f: (f[1], f[2]))
+        if not any(s < ie and is_ < e for is_, ie in idioms)
     ]
 
 
@@ -185,4 +252,5 @@ def screen(text: str) -> Category | None:
 
 def warm_up() -> None:
     """Load the pipeline and compile the rules now, not on the first person's message."""
+    _rules()
     screen("warm up")
