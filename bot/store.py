@@ -80,6 +80,8 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
+
 # Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
 UPDATE_MEMORY_SECONDS = 2 * 24 * 3600
 
@@ -93,15 +95,25 @@ class Store:
     async def open(cls, path: Path | str) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
+        # Autocommit: each statement is its own transaction, so a write is one round trip to
+        # aiosqlite's thread instead of two (statement, then commit). Writes that must go
+        # together are single statements (multi-row inserts); WAL with synchronous=NORMAL makes
+        # a commit an append to the log, without a sync to disk.
+        db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
         store = cls(db, path)
-        await store._migrate()
-        await store._forget_old_updates()
+        try:
+            await store._migrate()
+            await store._forget_old_updates()
+        except BaseException:
+            # A refused or failed migration must not leave aiosqlite's thread running: it would
+            # keep the process from exiting.
+            await db.close()
+            raise
         return store
 
     # Each aiosqlite call is a round trip to its worker thread, and a cursor iterated with
@@ -112,6 +124,20 @@ class Store:
     async def _row(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
+
+    async def _insert(self, statement: str, rows: list[tuple]) -> None:
+        """`statement VALUES (...), (...)`: the rows in one statement, so one transaction (an
+        explicit one around several statements beyond SQLite's limit on parameters)."""
+        chunks = [rows[i : i + INSERT_CHUNK] for i in range(0, len(rows), INSERT_CHUNK)]
+        if len(chunks) > 1:
+            await self._db.execute("BEGIN")
+        for chunk in chunks:
+            values = ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk))
+            await self._db.execute(
+                f"{statement} VALUES {values}", [v for row in chunk for v in row]
+            )
+        if len(chunks) > 1:
+            await self._db.execute("COMMIT")
 
     async def close(self) -> None:
         await self._db.close()
@@ -137,7 +163,6 @@ class Store:
             "DELETE FROM processed_updates WHERE processed_at < ?",
             (time.time() - UPDATE_MEMORY_SECONDS,),
         )
-        await self._db.commit()
 
     # --- updates -------------------------------------------------------------------------------
 
@@ -147,7 +172,6 @@ class Store:
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
             (update_id, time.time()),
         )
-        await self._db.commit()
         return cursor.rowcount == 1
 
     # --- users ---------------------------------------------------------------------------------
@@ -162,7 +186,6 @@ class Store:
             "RETURNING created_at = last_seen",
             (user_id, now, now),
         )
-        await self._db.commit()
         return bool(row[0])
 
     async def country(self, user_id: int) -> str | None:
@@ -172,7 +195,6 @@ class Store:
     async def set_country(self, user_id: int, country: str | None) -> None:
         await self.touch_user(user_id)
         await self._db.execute("UPDATE users SET country = ? WHERE user_id = ?", (country, user_id))
-        await self._db.commit()
 
     async def set_quiet_until(self, user_id: int, until: float) -> None:
         """After a crisis, nothing unasked-for (nudges, streaks) is sent before `until`."""
@@ -181,7 +203,6 @@ class Store:
             "UPDATE users SET quiet_until = MAX(COALESCE(quiet_until, 0), ?) WHERE user_id = ?",
             (until, user_id),
         )
-        await self._db.commit()
 
     async def is_quiet(self, user_id: int, now: float | None = None) -> bool:
         row = await self._row("SELECT quiet_until FROM users WHERE user_id = ?", (user_id,))
@@ -190,11 +211,10 @@ class Store:
     # --- messages visible in a chat (for /clear) -----------------------------------------------
 
     async def remember_messages(self, chat_id: int, message_ids: list[int], at: float) -> None:
-        await self._db.executemany(
-            "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at) VALUES (?, ?, ?)",
+        await self._insert(
+            "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)",
             [(chat_id, m, at) for m in message_ids],
         )
-        await self._db.commit()
 
     async def chat_messages(self, chat_id: int) -> list[tuple[int, float]]:
         return [
@@ -207,11 +227,13 @@ class Store:
         ]
 
     async def forget_messages(self, chat_id: int, message_ids: list[int]) -> None:
-        await self._db.executemany(
-            "DELETE FROM chat_messages WHERE chat_id = ? AND message_id = ?",
-            [(chat_id, m) for m in message_ids],
-        )
-        await self._db.commit()
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start : start + 500]
+            await self._db.execute(
+                "DELETE FROM chat_messages WHERE chat_id = ?"
+                f" AND message_id IN ({', '.join('?' * len(chunk))})",
+                (chat_id, *chunk),
+            )
 
     # --- guided reflections ---------------------------------------------------------------------
 
@@ -224,7 +246,6 @@ class Store:
             " VALUES (?, ?, 0, '{}', ?, ?)",
             (user_id, flow, now, now),
         )
-        await self._db.commit()
 
     async def active_reflection(self, user_id: int) -> tuple[int, str, int, dict] | None:
         row = await self._row(
@@ -243,14 +264,12 @@ class Store:
             " WHERE id = ?",
             (step, json.dumps(answers), now, now if finished else None, reflection_id),
         )
-        await self._db.commit()
 
     async def drop_reflection(self, user_id: int) -> bool:
         """Deletes an unfinished reflection and its answers; True if there was one."""
         cursor = await self._db.execute(
             "DELETE FROM reflections WHERE user_id = ? AND finished_at IS NULL", (user_id,)
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     async def finished_reflections(self, user_id: int) -> list[tuple[str, dict]]:
@@ -278,7 +297,6 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (user_id, name, step, json.dumps(state), now, now),
         )
-        await self._db.commit()
         return cursor.lastrowid
 
     async def end_open_exercises(self, user_id: int, outcome: str) -> None:
@@ -287,7 +305,6 @@ class Store:
             " WHERE user_id = ? AND finished_at IS NULL AND step != 'waiting'",
             (time.time(), outcome, user_id),
         )
-        await self._db.commit()
 
     async def exercise(self, run_id: int) -> dict | None:
         row = await self._row(
@@ -319,7 +336,6 @@ class Store:
                 run["id"],
             ),
         )
-        await self._db.commit()
 
     async def finish_exercise(self, run_id: int, outcome: str, after: int | None = None) -> None:
         await self._db.execute(
@@ -327,7 +343,6 @@ class Store:
             " after = COALESCE(?, after) WHERE id = ? AND finished_at IS NULL",
             (time.time(), outcome, after, run_id),
         )
-        await self._db.commit()
 
     async def interrupt_exercises(self, user_id: int) -> None:
         await self._db.execute(
@@ -335,7 +350,6 @@ class Store:
             " WHERE user_id = ? AND finished_at IS NULL",
             (time.time(), user_id),
         )
-        await self._db.commit()
 
     async def claim_due_exercises(self, now: float, user_id: int | None = None) -> list[dict]:
         """Parked runs whose time has come, each handed out once: their due_at is cleared."""
@@ -354,7 +368,6 @@ class Store:
             )
             if cursor.rowcount == 1:
                 claimed.append({**run, "due_at": None, "step": "after"})
-        await self._db.commit()
         return claimed
 
     async def exercises_in_step(self, step: str, user_id: int | None = None) -> list[dict]:
@@ -390,14 +403,12 @@ class Store:
         await self._db.execute(
             "UPDATE users SET journal_consent = ? WHERE user_id = ?", (int(consent), user_id)
         )
-        await self._db.commit()
 
     async def add_journal_entry(self, user_id: int, prompt: str, entry: str) -> None:
         await self._db.execute(
             "INSERT INTO journal (user_id, prompt, entry, written_at) VALUES (?, ?, ?, ?)",
             (user_id, prompt, entry, time.time()),
         )
-        await self._db.commit()
 
     async def journal_entries(self, user_id: int, limit: int = 10) -> list[dict]:
         return [
@@ -411,7 +422,6 @@ class Store:
 
     async def forget_journal(self, user_id: int) -> int:
         cursor = await self._db.execute("DELETE FROM journal WHERE user_id = ?", (user_id,))
-        await self._db.commit()
         return cursor.rowcount
 
     # --- dialogue tracker events ---------------------------------------------------------------
@@ -437,11 +447,10 @@ class Store:
     async def append_events(self, sender_id: str, events: list[dict]) -> None:
         if not events:
             return
-        await self._db.executemany(
-            "INSERT INTO tracker_events (sender_id, type_name, data) VALUES (?, ?, ?)",
+        await self._insert(
+            "INSERT INTO tracker_events (sender_id, type_name, data)",
             [(sender_id, e.get("event", ""), json.dumps(e)) for e in events],
         )
-        await self._db.commit()
 
     async def tracker_senders(self) -> list[str]:
         return [row[0] for row in await self._rows("SELECT DISTINCT sender_id FROM tracker_events")]

@@ -65,3 +65,15 @@ async def test_session_events_start_at_the_latest_session(tmp_path):
         assert sorted(await store.tracker_senders()) == ["a", "b"]
     finally:
         await store.close()
+
+
+async def test_many_rows_are_written_whole(tmp_path):
+    """Beyond one statement's parameters the rows still go in, in order, all of them."""
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    events = [{"event": "slot", "name": "n", "value": i} for i in range(2500)]
+    await store.append_events("7", events)
+    assert await store.session_events("7") == events
+    await store.remember_messages(5, list(range(1200)), 1.0)
+    await store.forget_messages(5, list(range(0, 1200, 2)))
+    assert [m for m, _ in await store.chat_messages(5)] == list(range(1, 1200, 2))
+    await store.close()
