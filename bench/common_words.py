@@ -11,23 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-import yaml
-
 from bot import safety
-from bot.settings import ROOT
+from bot.evaluation import nlu_examples
 
 SHARE = 0.005
 
 
 def ordinary_examples() -> list[str]:
-    examples = []
-    for path in sorted((ROOT / "nlu").glob("*.yml")):
-        if path.name == "crisis.yml":
-            continue
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            lines = (item.get("examples") or "").splitlines()
-            examples += [line[2:].strip() for line in lines if line.startswith("- ")]
-    return examples
+    return [text for intent, text in nlu_examples() if intent not in safety.CATEGORIES]
 
 
 def common_words(examples: list[str], share: float = SHARE) -> list[str]:

@@ -19,24 +19,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from bot.evaluation import HELD_OUT, nlu_examples
 from tests.fake_telegram import Call, FakeTelegram
 
-HELD_OUT = Path(__file__).resolve().parent.parent / "tests" / "nlu_test.yml"
 FIRST_USER = 8_100_000
 
 
 def held_out_messages(path: Path = HELD_OUT) -> list[str]:
     """Every held-out message, as people wrote them (typos, emoji and all)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    messages = []
-    for block in data["nlu"]:
-        for line in block.get("examples", "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                messages.append(line[2:].strip())
-    return messages
+    return [text for _, text in nlu_examples(path)]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -106,9 +106,9 @@ def _tracker_store_class():
             new = [e.as_dict() for e in list(tracker.events)[already:]]
             await store.append_events(sender, new)
             if cached is not None:
-                session = cached + new
-                starts = [i for i, e in enumerate(session) if e.get("event") == "session_started"]
-                self._remember(sender, session[starts[-1] :] if starts else session)
+                # The cached session starts at its own session_started; only a new one moves it.
+                starts = [i for i, e in enumerate(new) if e.get("event") == "session_started"]
+                self._remember(sender, new[starts[-1] :] if starts else cached + new)
             if tracker.latest_message and tracker.latest_message.intent:
                 self.latest_intents[sender] = tracker.latest_message.parse_data
 
@@ -288,12 +288,6 @@ class Dialogue:
                 (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
             ),
         )
-
-    async def parse(self, text: str, wait: float = 0) -> dict[str, Any]:
-        agent = await self._agent_or_raise(wait)
-        text = text[:MAX_NLU_CHARS]
-        await _prepare_embedding(text)
-        return await agent.parse_message(text)
 
 
 async def _prepare_embedding(text: str) -> None:

@@ -9,8 +9,24 @@ from pathlib import Path
 from bot.settings import MODEL_PATH, ROOT
 
 STORIES = ROOT / "tests" / "test_stories.yml"
+HELD_OUT = ROOT / "tests" / "nlu_test.yml"
 REPORTS = ROOT / "reports"
 QUALITY = ROOT / "docs" / "quality.md"
+
+
+def nlu_examples(*paths: Path) -> list[tuple[str, str]]:
+    """(intent, text) for every example in Rasa NLU files, as written (typos, emoji and all);
+    with no paths, the training data in nlu/."""
+    import yaml
+
+    examples = []
+    for path in paths or sorted((ROOT / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in (block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples.append((block.get("intent", ""), line[2:].strip()))
+    return examples
 
 
 async def test_stories(stories: Path = STORIES, out: Path = REPORTS / "stories") -> int:

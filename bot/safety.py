@@ -8,6 +8,7 @@ is loading and when it has failed to load. The model's own view is only ever a s
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -196,8 +197,21 @@ class _Rules:
     lowers: frozenset[str]
 
 
-@cache
+# warm_up compiles the rules on a worker thread at start (seconds of work), while messages are
+# screened on the event loop. spaCy's StringStore is not safe to change from two threads (a
+# message's words and the rules' lemmas are both added to it; a race lost a label, a KeyError),
+# so every use of the pipeline holds this lock. A message screened during the compilation
+# waits for it, rather than running a second one beside it, as `cache` alone would let it.
+_SPACY = threading.RLock()
+
+
 def _rules() -> _Rules:
+    with _SPACY:
+        return _compile_rules()
+
+
+@cache
+def _compile_rules() -> _Rules:
     from spacy.matcher import Matcher
 
     vocab = _nlp().vocab
@@ -229,19 +243,20 @@ def matches(text: str) -> list[tuple[Category, str]]:
     """Every crisis phrase found, as (category, matched words), idioms removed."""
     if not text or not text.strip():
         return []
-    doc = _lemmatised(normalise(text))
-    rules = _rules()
-    found = set(rules.always(doc))  # a set: one Matcher reports a label's span once, too
-    if any(t.lemma_ in rules.lemmas or t.lower_ in rules.lowers for t in doc):
-        found.update(rules.anchored(doc))
-    if not found:
-        return []
-    idioms = [(s, e) for _, s, e in rules.idioms(doc)]
-    return [
-        (doc.vocab.strings[m], doc[s:e].text)
-        for m, s, e in sorted(found, key=lambda f: (f[1], f[2]))
-        if not any(s < ie and is_ < e for is_, ie in idioms)
-    ]
+    with _SPACY:
+        doc = _lemmatised(normalise(text))
+        rules = _rules()
+        found = set(rules.always(doc))  # a set: one Matcher reports a label's span once, too
+        if any(t.lemma_ in rules.lemmas or t.lower_ in rules.lowers for t in doc):
+            found.update(rules.anchored(doc))
+        if not found:
+            return []
+        idioms = [(s, e) for _, s, e in rules.idioms(doc)]
+        return [
+            (doc.vocab.strings[m], doc[s:e].text)
+            for m, s, e in sorted(found, key=lambda f: (f[1], f[2]))
+            if not any(s < ie and is_ < e for is_, ie in idioms)
+        ]
 
 
 def screen(text: str) -> Category | None:

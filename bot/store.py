@@ -129,14 +129,20 @@ class Store:
         """`statement VALUES (...), (...)`: the rows in one statement, so one transaction (an
         explicit one around several statements beyond SQLite's limit on parameters)."""
         chunks = [rows[i : i + INSERT_CHUNK] for i in range(0, len(rows), INSERT_CHUNK)]
-        if len(chunks) > 1:
+        several = len(chunks) > 1
+        if several:
             await self._db.execute("BEGIN")
-        for chunk in chunks:
-            values = ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk))
-            await self._db.execute(
-                f"{statement} VALUES {values}", [v for row in chunk for v in row]
-            )
-        if len(chunks) > 1:
+        try:
+            for chunk in chunks:
+                values = ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk))
+                await self._db.execute(
+                    f"{statement} VALUES {values}", [v for row in chunk for v in row]
+                )
+        except BaseException:
+            if several:  # or the connection would stay inside a transaction from now on
+                await self._db.execute("ROLLBACK")
+            raise
+        if several:
             await self._db.execute("COMMIT")
 
     async def close(self) -> None:

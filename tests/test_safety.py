@@ -124,16 +124,35 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
 def test_the_split_rules_find_what_one_matcher_over_every_pattern_finds(cases):
     """Anchoring only makes the screen faster: on every message the project has (the safety
     sets, the NLU training data and the held-out file) it finds the same phrases."""
-    import yaml
-
-    from bot.settings import ROOT
+    from bot.evaluation import HELD_OUT, nlu_examples
 
     texts = [text for _, text in cases]
-    for path in [*sorted((ROOT / "nlu").glob("*.yml")), HERE / "nlu_test.yml"]:
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            lines = (item.get("examples") or "").splitlines()
-            texts += [line[2:].strip() for line in lines if line.startswith("- ")]
+    texts += [text for _, text in nlu_examples() + nlu_examples(HELD_OUT)]
     assert len(texts) > 3000
     differ = [t for t in texts if sorted(matches(t)) != sorted(_single_matcher_matches(t))]
     assert differ == []
     assert sum(bool(matches(t)) for t in texts) > 500  # the comparison includes many finds
+
+
+def test_screening_while_the_rules_compile_on_another_thread(cases, monkeypatch):
+    """The bot compiles the rules on a worker thread at start while messages are screened on
+    the loop: the messages wait for that one compilation (not a second beside it), and get the
+    verdicts they get alone (spaCy's StringStore is shared between the two)."""
+    import threading
+
+    from bot import safety
+
+    sample = cases[::5]
+    expected = [screen(text) for _, text in sample]
+    patterns = sum(len(safety._compiled()[c]) for c in safety.CATEGORIES)
+    anchored = []
+    anchor = safety._anchor
+    monkeypatch.setattr(safety, "_anchor", lambda p: anchored.append(1) or anchor(p))
+    safety._compile_rules.cache_clear()
+    safety._compiled.cache_clear()
+    compiling = threading.Thread(target=safety.warm_up)
+    compiling.start()
+    seen = [screen(text) for _, text in sample]
+    compiling.join()
+    assert seen == expected
+    assert len(anchored) == patterns  # compiled once

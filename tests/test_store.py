@@ -77,3 +77,16 @@ async def test_many_rows_are_written_whole(tmp_path):
     await store.forget_messages(5, list(range(0, 1200, 2)))
     assert [m for m, _ in await store.chat_messages(5)] == list(range(1, 1200, 2))
     await store.close()
+
+
+async def test_a_failed_many_row_write_leaves_nothing_and_no_open_transaction(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    rows = [(5, m, 1.0) for m in range(1500)] + [(5, None, None)]  # the last row breaks NOT NULL
+    with pytest.raises(sqlite3.IntegrityError):
+        await store._insert("INSERT INTO chat_messages (chat_id, message_id, sent_at)", rows)
+    assert await store.chat_messages(5) == []
+    await store.remember_messages(6, [1], 1.0)  # autocommit again: visible to a new connection
+    other = await Store.open(tmp_path / "bot.sqlite3")
+    assert await other.chat_messages(6) == [(1, 1.0)]
+    await other.close()
+    await store.close()
