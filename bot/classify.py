@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO
 
-from bot import safety
+from bot import crisis_model, safety
 from bot.dialogue import MAX_NLU_CHARS, load_agent
 from bot.settings import Settings
 
@@ -23,6 +23,9 @@ def top_intent(parsed: dict) -> tuple[str, float, bool]:
 
 async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -> int:
     agent = load_agent(settings.model_path)
+    from bot.encoder import shared_encoder
+
+    encode = shared_encoder().encode_many if crisis_model.loaded() is not None else None
     for line in stdin:
         message = line.rstrip("\n")
         if not message.strip():
@@ -30,14 +33,20 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
         intent, confidence, fallback = top_intent(
             await agent.parse_message(message[:MAX_NLU_CHARS])
         )
+        verdict = safety.assess_now(message, encode)
         record = {
             "text": message,
             "intent": intent,
             "confidence": round(confidence, 4),
-            "safety": safety.screen(message),
+            "safety": verdict.crisis,
+            "safety_check": verdict.ask,
         }
         if fallback:
             record["fallback"] = True
+        if verdict.crisis and verdict.urgent:
+            record["urgent"] = True
+        if verdict.category == safety.OTHER:
+            record["someone_else"] = True
         stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0

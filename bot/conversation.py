@@ -24,15 +24,34 @@ logger = logging.getLogger(__name__)
 MODEL_WAIT_SECONDS = 20.0
 # After a crisis nothing unasked-for is sent for this long (we do not know the person's day yet).
 QUIET_SECONDS = 24 * 3600
-# The model alone never decides a crisis (design.md). When it hears one that the rules missed,
+# A disclosure changes the replies this long: someone who told us of abuse a week ago is most
+# likely still living with it, and coaching to confront the partner could put them at risk.
+DISCLOSURE_SECONDS = 30 * 24 * 3600
+# "Are you safe?" asked longer ago than this is no longer what the next message answers.
+CHECK_ANSWER_SECONDS = 6 * 3600
+# The model alone never decides a crisis (design.md). When it hears one that the screen did not,
 # at this confidence or more, the person is asked; below it we ask them to say more.
 MODEL_SIGNAL_CONFIDENCE = 0.97
+# A typed answer to "are you safe?" that is a clear no: it starts with a no and hedges nowhere.
+# Anything else ("yeah", "idk maybe sometimes", "i meant yes") is taken as a yes.
+_CLEAR_NO = re.compile(
+    r"^\W*(?:no+|nope|nah|not at all|not really|never|all good"
+    r"|(?:i'?m |i am )?(?:totally |all )?(?:ok|okay|fine|safe|good|alright)"
+    r"|(?:i'?m|i am) not (?:suicidal|in danger|going to|gonna))\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(yes|yeah|yea|yep|maybe|idk|sometimes|kind of|kinda|sort of|sorta|a bit|a little|but"
+    r"|though|not sure|unsure|actually|meant|think about|thinking|thoughts"
+    r"|not (?:ok|okay|fine|safe|good|alright))\b",
+    re.IGNORECASE,
+)
 
 # Button payloads come back from the client, so only our own shapes are accepted: anything else
 # could smuggle text past the safety screen.
 _INTENT_PAYLOAD = re.compile(r"^/[a-z_]{1,60}$")
 _COUNTRY_PAYLOAD = re.compile(r"^country:([A-Z]{2}|other)$")
-_SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok)$")
+_SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok|sos)$")
 _FLOW_PAYLOAD = re.compile(
     r"^flow:(?:start:(?P<start>[a-z_]{1,40})|answer:(?P<answer>[a-z]{1,20})|stop)$"
 )
@@ -70,21 +89,58 @@ class Conversation:
         ]
         if not helplines.known(country):
             parts.append(text("country_hint"))
+        if await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS) == "abuse":
+            parts.append(text("abuse_discreet"))
         return [Reply("\n\n".join(parts)), _stay()]
 
     async def on_text(self, user_id: int, message: str) -> list[Reply]:
         """Free text typed by the person: screened for crisis before anything else."""
         self.dialogue.start_reading(message)
         await self.store.touch_user(user_id)
-        category = safety.screen(message)
-        if category is not None:
-            return await self._crisis(user_id, category)
+        verdict = await safety.assess(message)
+        asked = await self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS)
+        if verdict.crisis:
+            return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
+        if asked is not None:
+            return await self._safety_answer(user_id, asked, message)
+        if verdict.category == safety.OTHER:
+            return await self._someone_else(user_id)
+        if verdict.ask:
+            return await self._ask(user_id, verdict.ask, held=message)
+        return await self._continue(user_id, message)
+
+    async def _continue(self, user_id: int, message: str, model_signal: bool = True):
+        """A text that is no crisis: the running flow takes it if it answers its step, else
+        the dialogue model."""
         exercise = await self.exercises.on_text(user_id, message)
         if exercise is not None:
             return exercise
         if await self.reflections.active(user_id):
             return await self.reflections.answer(user_id, message)
-        return await self._dialogue(user_id, message)
+        return await self._dialogue(user_id, message, model_signal)
+
+    async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
+        """The unsure tier: ask, and keep what was said until the answer, so a false alarm
+        in the middle of a flow loses nothing."""
+        logger.info("safety check (%s) for user %s", category, user_tag(user_id))
+        await self.store.ask_safety(user_id, category, held)
+        return [safety_check(category)]
+
+    async def _safety_answer(
+        self, user_id: int, asked: tuple[str, str | None], answer: str
+    ) -> list[Reply]:
+        """A typed answer to "are you safe?": a clear no goes back to where the person was;
+        anything else is a yes."""
+        category, held = asked
+        if not _is_clear_no(answer):
+            return await self._crisis(user_id, category)
+        return await self._not_in_crisis(user_id, held)
+
+    async def _not_in_crisis(self, user_id: int, held: str | None) -> list[Reply]:
+        relieved = Reply(text("safety_check_ok" if held is None else "safety_check_ok_go_on"))
+        if held is None:
+            return [relieved]
+        return [relieved, *await self._continue(user_id, held, model_signal=False)]
 
     async def ground(self, user_id: int) -> list[Reply]:
         await self.store.touch_user(user_id)
@@ -97,9 +153,11 @@ class Conversation:
         return [Reply(await self.exercises.forget_journal(user_id))]
 
     async def on_edit(self, user_id: int, message: str) -> list[Reply]:
-        """An edit is usually a typo fix, so only a newly added crisis gets an answer."""
-        category = safety.screen(message)
-        return await self._crisis(user_id, category) if category else []
+        """An edit is usually a typo fix, so only newly added crisis language gets an answer."""
+        verdict = await safety.assess(message)
+        if verdict.crisis:
+            return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
+        return await self._ask(user_id, verdict.ask, held=None) if verdict.ask else []
 
     async def on_payload(self, user_id: int, payload: str) -> list[Reply]:
         """A button tap: one of our own payloads, never the person's text."""
@@ -122,8 +180,11 @@ class Conversation:
             return [Reply(text("say_more"))]
         answer = _SAFETY_PAYLOAD.match(payload)
         if answer:
+            if answer.group(1) == "sos":
+                return await self.sos(user_id)
+            asked = await self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS)
             if answer.group(1) == "ok":
-                return [Reply(text("safety_check_ok"))]
+                return await self._not_in_crisis(user_id, asked[1] if asked else None)
             return await self._crisis(user_id, answer.group(1))
         if not _INTENT_PAYLOAD.match(payload):
             logger.warning("ignored an unknown button payload from user %s", user_tag(user_id))
@@ -143,12 +204,15 @@ class Conversation:
         await self.reflections.interrupt(user_id)  # one guided flow at a time
         return await self.exercises.start(user_id, name)
 
-    async def _crisis(self, user_id: int, category: safety.Category) -> list[Reply]:
+    async def _crisis(
+        self, user_id: int, category: safety.Category, urgent: bool = False
+    ) -> list[Reply]:
         logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
         await self.store.set_quiet_until(user_id, time.time() + QUIET_SECONDS)
+        await self.store.set_disclosure(user_id, category)
         await self.reflections.interrupt(user_id)
         await self.exercises.interrupt(user_id)
-        await self.dialogue.interrupt(str(user_id))
+        await self.dialogue.interrupt(str(user_id), slots={"disclosure": category})
         country = await self.store.country(user_id)
         kind = "crisis" if category == "self_harm" else "abuse"
         parts = [
@@ -156,22 +220,51 @@ class Conversation:
             "\n".join(helplines.lines(kind, country)),
             _emergency_line(country),
         ]
+        if urgent:
+            # Danger now: the emergency number before anything else, even the kind words.
+            parts.insert(0, parts.pop())
         if not helplines.known(country):
             parts.append(text("country_hint"))
         if category == "abuse":
             parts.append(text("abuse_discreet"))
         return [Reply("\n\n".join(parts)), _stay()]
 
-    async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
+    async def _someone_else(self, user_id: int) -> list[Reply]:
+        """Someone else is in danger: the same lines, framed for the person helping them."""
+        logger.info("helper reply for user %s", user_tag(user_id))
+        country = await self.store.country(user_id)
+        parts = [
+            text("crisis_other").rstrip(),
+            "\n".join([text("sos_crisis_heading"), *helplines.lines("crisis", country)]),
+            "\n".join([text("sos_abuse_heading"), *helplines.lines("abuse", country)]),
+            _emergency_line(country),
+        ]
+        if not helplines.known(country):
+            parts.append(text("country_hint"))
+        return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
+
+    async def _dialogue(
+        self, user_id: int, message: str, model_signal: bool = True
+    ) -> list[Reply]:
+        disclosed = await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS)
         try:
-            turn = await self.dialogue.respond(str(user_id), message, wait=self.model_wait)
+            turn = await self.dialogue.respond(
+                str(user_id), message, wait=self.model_wait, slots={"disclosure": disclosed}
+            )
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
-        if turn.intent in safety.CATEGORIES:
+        if turn.intent in safety.CATEGORIES and model_signal:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
             if turn.confidence >= MODEL_SIGNAL_CONFIDENCE:
-                return [safety_check(turn.intent)]
+                return await self._ask(user_id, turn.intent, held=None)
             return [Reply(text("say_more"))]
+        replies = await self._render(user_id, turn)
+        if disclosed and replies and not replies[-1].buttons:
+            # After a disclosure the helplines stay one tap away.
+            replies[-1] = Reply(replies[-1].text, (Button(text("sos_button"), "safety:sos"),))
+        return replies
+
+    async def _render(self, user_id: int, turn) -> list[Reply]:
         if any(r.custom.get("fallback") for r in turn.replies):
             said = next((r.text for r in turn.replies if r.text), "")
             return [unsure(said, turn.ranking)]
@@ -186,6 +279,10 @@ class Conversation:
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies
+
+
+def _is_clear_no(answer: str) -> bool:
+    return bool(_CLEAR_NO.match(answer.strip())) and not _HEDGE.search(answer)
 
 
 def _emergency_line(country: str | None) -> str:

@@ -241,19 +241,38 @@ class Dialogue:
             raise ModelUnavailable(failed=self._error is not None)
         return self._agent
 
-    async def interrupt(self, sender_id: str) -> None:
-        """Ends whatever flow the person was in, so an old question is not answered later."""
+    async def interrupt(self, sender_id: str, slots: dict[str, Any] | None = None) -> None:
+        """Ends whatever flow the person was in, so an old question is not answered later;
+        `slots` are set anew after the restart (which clears them)."""
         if self._agent is None:
             return  # nothing to interrupt: without a model no flow can be running
-        from rasa.shared.core.events import ActionExecuted, Restarted
+        from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
 
         store = self._agent.tracker_store
         tracker = await store.retrieve(sender_id)
         if tracker is None:
             return
         tracker.update(Restarted())
+        for name, value in (slots or {}).items():
+            tracker.update(SlotSet(name, value))
         tracker.update(ActionExecuted("action_listen"))
         await store.save(tracker)
+
+    async def _set_slots(self, agent: Agent, sender_id: str, slots: dict[str, Any]) -> None:
+        """Slots the rest of the bot knows (what the person disclosed), so responses can vary by
+        them (domain.yml's conditional variations). Written only when they changed."""
+        from rasa.shared.core.events import SlotSet
+
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None and not any(slots.values()):
+            return
+        if tracker is None:
+            tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+        changed = [SlotSet(k, v) for k, v in slots.items() if tracker.get_slot(k) != v]
+        if changed:
+            for event in changed:
+                tracker.update(event)
+            await agent.tracker_store.save(tracker)
 
     def start_reading(self, text: str) -> None:
         """Starts the embedding of a text that may reach the model, so it is computed while the
@@ -270,10 +289,14 @@ class Dialogue:
             # Only the error's type: its message could quote the person's words.
             logger.warning("preparing an embedding failed: %s", type(task.exception()).__name__)
 
-    async def respond(self, sender_id: str, text: str, wait: float = 0) -> Turn:
+    async def respond(
+        self, sender_id: str, text: str, wait: float = 0, slots: dict[str, Any] | None = None
+    ) -> Turn:
         from rasa.core.channels.channel import UserMessage
 
         agent = await self._agent_or_raise(wait)
+        if slots:
+            await self._set_slots(agent, sender_id, slots)
         text = text[:MAX_NLU_CHARS]
         await _prepare_embedding(text)
         channel = _whole_message_channel()

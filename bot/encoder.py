@@ -94,12 +94,7 @@ class SentenceEncoder:
             return
         pending = self._pending.get(text)
         if pending is None:
-            if self._jobs is None:
-                self._jobs = queue.SimpleQueue()
-                threading.Thread(target=self._work, name="sentence-encoder", daemon=True).start()
-            done: Future = Future()
-            self._jobs.put((text, done))
-            pending = self._pending[text] = asyncio.wrap_future(done)
+            pending = self._pending[text] = asyncio.wrap_future(self._submit(text))
         try:
             vector = await asyncio.shield(pending)
         finally:
@@ -107,6 +102,24 @@ class SentenceEncoder:
         self._prepared[text] = vector
         while len(self._prepared) > PREPARED_KEPT:
             self._prepared.popitem(last=False)
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of several texts, computed together on the worker thread. The first is
+        kept for `take` as `prepare` keeps it (it is the message the model will read next)."""
+        rest = [asyncio.wrap_future(self._submit(text)) for text in texts[1:]]
+        await self.prepare(texts[0])
+        first = self._prepared.get(texts[0])
+        if first is None:  # taken meanwhile by a turn of the same text
+            first = await asyncio.wrap_future(self._submit(texts[0]))
+        return np.vstack([first, *(await asyncio.gather(*rest))])
+
+    def _submit(self, text: str) -> Future:
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=self._work, name="sentence-encoder", daemon=True).start()
+        done: Future = Future()
+        self._jobs.put((text, done))
+        return done
 
     def take(self, text: str) -> np.ndarray:
         """The prepared embedding of `text`, or computed here (training, tests, `rasa` CLI)."""
@@ -210,3 +223,9 @@ def _build_graph(weights: dict[str, np.ndarray], config: dict):
 @lru_cache(maxsize=1)
 def shared_encoder() -> SentenceEncoder:
     return SentenceEncoder()
+
+
+def encoder_if_loaded() -> SentenceEncoder | None:
+    """The shared encoder once something has built it (the model load), without building it:
+    that takes seconds, and a message must not wait for it."""
+    return shared_encoder() if shared_encoder.cache_info().currsize else None

@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,37 +29,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot import linear
 from bot.sentence_featurizer import SentenceEncoderFeaturizer
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
-
-
-def _vectorizers(config: dict[str, Any]) -> dict[str, TfidfVectorizer]:
-    # Sublinear tf: a word said twice is not twice the evidence in a one-line message.
-    return {
-        "word": TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, config["word_max_ngram"]),
-            sublinear_tf=True,
-            lowercase=True,
-        ),
-        # Word pieces carry typos, "bf"/"gf" and inflections that the word vocabulary misses.
-        "char": TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(config["char_min_ngram"], config["char_max_ngram"]),
-            sublinear_tf=True,
-            lowercase=True,
-        ),
-    }
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    scores = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(scores)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -113,13 +88,13 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.coef = coef
         self.intercept = intercept
         self.classes = classes or []
-        self._scorer: _Scorer | None = None
+        self._scorer: linear.Scorer | None = None
 
-    def _features(self, messages: list[Message]) -> sp.csr_matrix:
+    def _features(self, messages: list[Message]):
         texts = [m.get(TEXT) or "" for m in messages]
-        blocks = [vec.transform(texts) for vec in self.vectorizers.values()]
-        blocks.append(sp.csr_matrix(self._embeddings(messages) * self.config["embedding_weight"]))
-        return sp.hstack(blocks).tocsr()
+        return linear.features(
+            self.vectorizers, texts, self._embeddings(messages), self.config["embedding_weight"]
+        )
 
     @staticmethod
     def _embeddings(messages: list[Message]) -> np.ndarray:
@@ -140,7 +115,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         texts = [e.get(TEXT) for e in examples]
         labels = [e.get(INTENT) for e in examples]
-        self.vectorizers = _vectorizers(self.config)
+        self.vectorizers = linear.vectorizers(self.config)
         for vec in self.vectorizers.values():
             vec.fit(texts)
         model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
@@ -154,7 +129,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def predict_proba(self, messages: list[Message]) -> np.ndarray:
         if self._scorer is None:
-            self._scorer = _Scorer(self.vectorizers, self.coef, self.config["embedding_weight"])
+            self._scorer = linear.Scorer(self.vectorizers, self.coef, self.config["embedding_weight"])
         embeddings = self._embeddings(messages)
         scores = np.vstack(
             [
@@ -162,7 +137,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 for m, e in zip(messages, embeddings, strict=True)
             ]
         )
-        return softmax(scores.astype(np.float64))
+        return linear.softmax(scores.astype(np.float64))
 
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
@@ -182,12 +157,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:
-            arrays = {"coef": self.coef, "intercept": self.intercept}
-            meta = {"classes": self.classes, "vectorizers": {}}
-            for name, vec in self.vectorizers.items():
-                terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
-                meta["vectorizers"][name] = terms
-                arrays[f"idf_{name}"] = vec.idf_.astype(np.float64)
+            terms, idf = linear.dump_vectorizers(self.vectorizers)
+            arrays = {"coef": self.coef, "intercept": self.intercept, **idf}
+            meta = {"classes": self.classes, "vectorizers": terms}
             np.savez(directory / MODEL_FILE, **arrays)
             (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False))
 
@@ -209,10 +181,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             logger.debug("No trained LinearIntentClassifier in %s; starting untrained.", resource)
             return cls.create(config, model_storage, resource, execution_context)
         merged = {**cls.get_default_config(), **config}
-        vectorizers = _vectorizers(merged)
-        for name, vec in vectorizers.items():
-            vec.vocabulary_ = {term: i for i, term in enumerate(meta["vectorizers"][name])}
-            vec.idf_ = stored[f"idf_{name}"]
+        vectorizers = linear.load_vectorizers(merged, meta["vectorizers"], stored)
         return cls(
             merged,
             model_storage,
@@ -226,43 +195,3 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         pass
-
-
-class _Scorer:
-    """The linear scores of one message without scikit-learn's per-call machinery.
-
-    `TfidfVectorizer.transform`, a sparse `hstack` and a product with the whole transposed weight
-    matrix took about 3 ms a message, on the event loop. The same arithmetic on the few n-grams a
-    message has takes a tenth of that: the vectorizers' own analyzers find the n-grams, and only
-    the weight rows of those n-grams are read. `tests/test_intent_classifier.py` checks it
-    against the scikit-learn path.
-    """
-
-    def __init__(self, vectorizers: dict[str, TfidfVectorizer], coef: np.ndarray, weight: float):
-        rows = np.ascontiguousarray(coef.T, dtype=np.float32)  # one row of class weights a feature
-        self.blocks = []
-        offset = 0
-        for vec in vectorizers.values():
-            size = len(vec.vocabulary_)
-            self.blocks.append(
-                (vec.build_analyzer(), vec.vocabulary_, vec.idf_, rows[offset : offset + size])
-            )
-            offset += size
-        self.embedding_rows = rows[offset:] * weight
-
-    def scores(self, text: str, embedding: np.ndarray) -> np.ndarray:
-        total = embedding @ self.embedding_rows
-        for analyze, vocabulary, idf, rows in self.blocks:
-            counts: dict[int, int] = {}
-            for gram in analyze(text):
-                index = vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
-            if not counts:
-                continue
-            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            values = (1.0 + np.log(tf)) * idf[index]  # sublinear tf, as the vectorizers
-            values /= np.linalg.norm(values)
-            total = total + values.astype(np.float32) @ rows[index]
-        return total

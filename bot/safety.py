@@ -1,8 +1,14 @@
 """Crisis and abuse detection. Runs on every text a person sends, before the model sees it.
 
-A decision here never depends on the Rasa model: phrase rules (bot/data/safety_rules.yml) are
-matched with spaCy's Matcher on the lemmas of normalised text, so screening works while the model
-is loading and when it has failed to load. The model's own view is only ever a second signal.
+Two signals, and three tiers (`assess`):
+- phrase rules (bot/data/safety_rules.yml), matched with spaCy's Matcher on the lemmas of
+  normalised text: they need nothing loaded, so they answer while the model loads and after it
+  failed to load;
+- the crisis detector (bot/crisis_model.py), a classifier of its own over the sentence embedding
+  and the wording, on the whole message and on each sentence: it hears what the rules were never
+  written for, and tells "I'm not suicidal" or "end it, the relationship I mean" from a crisis.
+Sure → the crisis reply; unsure → ask the person; otherwise the conversation goes on. The Rasa
+model's own crisis intents are only ever a further reason to ask (bot/conversation.py).
 """
 
 from __future__ import annotations
@@ -10,15 +16,19 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 
 Category = Literal["self_harm", "abuse"]
 CATEGORIES: tuple[Category, ...] = ("self_harm", "abuse")  # order: self-harm wins a tie
+# Someone else is in danger now, and the person writing is the one helping.
+OTHER = "other"
 RULES_FILE = Path(__file__).resolve().parent / "data" / "safety_rules.yml"
 # Words in more than 0.5% of ordinary messages; written by `python -m bench.common_words`.
 COMMON_WORDS_FILE = Path(__file__).resolve().parent / "data" / "common_words.txt"
@@ -153,7 +163,7 @@ def _compiled() -> dict[str, list[list[dict]]]:
     rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     return {
         label: [compile_phrase(v) for p in rules[label] for v in expand(p, rules.get("macros"))]
-        for label in (*CATEGORIES, "not_crisis")
+        for label in (*CATEGORIES, "not_crisis", "urgent")
     }
 
 
@@ -193,6 +203,7 @@ class _Rules:
     always: Any
     anchored: Any
     idioms: Any
+    urgent: Any
     lemmas: frozenset[str]
     lowers: frozenset[str]
 
@@ -215,7 +226,7 @@ def _compile_rules() -> _Rules:
     from spacy.matcher import Matcher
 
     vocab = _nlp().vocab
-    always, anchored, idioms = Matcher(vocab), Matcher(vocab), Matcher(vocab)
+    always, anchored, idioms, urgent = (Matcher(vocab) for _ in range(4))
     anchors: dict[str, set[str]] = {"LEMMA": set(), "LOWER": set()}
     for label in CATEGORIES:
         for pattern in _compiled()[label]:
@@ -226,8 +237,14 @@ def _compile_rules() -> _Rules:
                 anchored.add(label, [pattern])
                 anchors[anchor[0]].update(anchor[1])
     idioms.add("not_crisis", _compiled()["not_crisis"])
+    urgent.add("urgent", _compiled()["urgent"])
     return _Rules(
-        always, anchored, idioms, frozenset(anchors["LEMMA"]), frozenset(anchors["LOWER"])
+        always,
+        anchored,
+        idioms,
+        urgent,
+        frozenset(anchors["LEMMA"]),
+        frozenset(anchors["LOWER"]),
     )
 
 
@@ -265,7 +282,134 @@ def screen(text: str) -> Category | None:
     return next((c for c in CATEGORIES if c in labels), None)
 
 
+def is_urgent(text: str) -> bool:
+    """Danger happening now (an overdose taken, means in hand, someone at the door)."""
+    with _SPACY:
+        return bool(_rules().urgent(_lemmatised(normalise(text))))
+
+
+# --- the three tiers -------------------------------------------------------------------------
+
+# Thresholds on the detector's probability of a category, the highest over the message and its
+# sentences. Chosen on the detector's out-of-fold scores and ../shared/external's development
+# set (docs/quality.md has the figures and the sweep); the blind sets were never used for this.
+SURE = 0.80
+ASK = 0.35
+# A sentence alone is read with less context than the message, so it must be surer.
+PART_SURE = 0.95
+PART_ASK = 0.60
+# A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "my ex used
+# to strangle me, years ago, i'm safe now") is asked about instead of answered as a crisis.
+RULE_DOUBT = 0.10
+OTHER_SURE = 0.75
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the screen decided: `tier` "crisis" (the crisis reply; with category `other`, the
+    helplines for someone helping another person), "ask" (check with the person), or None."""
+
+    tier: Literal["crisis", "ask"] | None = None
+    category: str | None = None
+    urgent: bool = False
+
+    @property
+    def crisis(self) -> Category | None:
+        return self.category if self.tier == "crisis" and self.category in CATEGORIES else None
+
+    @property
+    def ask(self) -> Category | None:
+        return self.category if self.tier == "ask" else None
+
+
+def decide(labels: set[str], scores: dict[str, tuple[float, float]] | None) -> Verdict:
+    """The tier from the rules' labels and the detector's scores, (whole message, its surest
+    sentence) by class; None when the detector is not loaded yet."""
+    if scores is None:
+        found = next((c for c in CATEGORIES if c in labels), None)
+        return Verdict("crisis", found) if found else Verdict()
+
+    def strength(c: str) -> tuple[float, bool]:
+        return max(scores[c][0], scores[c][1]), c == "self_harm"
+
+    sure = [
+        c
+        for c in CATEGORIES
+        if scores[c][0] >= SURE
+        or scores[c][1] >= PART_SURE
+        or (c in labels and max(scores[c]) >= RULE_DOUBT)
+    ]
+    if sure:
+        return Verdict("crisis", max(sure, key=strength))
+    unsure = [
+        c for c in CATEGORIES if scores[c][0] >= ASK or scores[c][1] >= PART_ASK or c in labels
+    ]
+    if unsure:
+        return Verdict("ask", max(unsure, key=strength))
+    if scores[OTHER][0] >= OTHER_SURE or scores[OTHER][1] >= PART_SURE:
+        return Verdict("crisis", OTHER)
+    return Verdict()
+
+
+def _scores(units: list[str], vectors: np.ndarray) -> dict[str, tuple[float, float]]:
+    from bot import crisis_model
+
+    model = crisis_model.loaded()
+    probs = model.probabilities(units, vectors)
+    parts = probs[1:].max(axis=0) if len(units) > 1 else np.zeros(len(model.classes))
+    return {c: (float(probs[0, i]), float(parts[i])) for i, c in enumerate(model.classes)}
+
+
+def _finish(text: str, verdict: Verdict) -> Verdict:
+    if verdict.tier == "crisis" and verdict.category in CATEGORIES and is_urgent(text):
+        return Verdict(verdict.tier, verdict.category, urgent=True)
+    return verdict
+
+
+def _detector_ready() -> bool:
+    from bot import crisis_model
+    from bot.encoder import encoder_if_loaded
+
+    return encoder_if_loaded() is not None and crisis_model.loaded() is not None
+
+
+async def assess(text: str) -> Verdict:
+    """The screen as the bot runs it: the rules at once, the detector's embeddings computed on
+    the encoder's worker thread (while another chat's turn uses the loop)."""
+    if not text or not text.strip():
+        return Verdict()
+    labels = {label for label, _ in matches(text)}
+    scores = None
+    if _detector_ready():
+        from bot import crisis_model
+        from bot.encoder import shared_encoder
+
+        units = crisis_model.units(text)
+        scores = _scores(units, await shared_encoder().embed(units))
+    return _finish(text, decide(labels, scores))
+
+
+def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> Verdict:
+    """`assess` without an event loop (python -m bot classify, evaluations): `encode` computes
+    embeddings in this thread; None screens with the rules alone."""
+    if not text or not text.strip():
+        return Verdict()
+    labels = {label for label, _ in matches(text)}
+    scores = None
+    if encode is not None:
+        from bot import crisis_model
+
+        units = crisis_model.units(text)
+        scores = _scores(units, encode(units))
+    return _finish(text, decide(labels, scores))
+
+
 def warm_up() -> None:
-    """Load the pipeline and compile the rules now, not on the first person's message."""
+    """Load the pipeline, compile the rules and load the detector now, not on the first
+    person's message."""
+    from bot import crisis_model
+
     _rules()
     screen("warm up")
+    is_urgent("warm up")
+    crisis_model.loaded()

@@ -78,6 +78,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX journal_by_user ON journal (user_id, id);
     """,
+    """
+    ALTER TABLE users ADD COLUMN disclosure TEXT;
+    ALTER TABLE users ADD COLUMN disclosed_at REAL;
+    CREATE TABLE safety_checks (
+        user_id   INTEGER PRIMARY KEY,
+        category  TEXT NOT NULL,
+        held      TEXT,
+        asked_at  REAL NOT NULL
+    );
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -213,6 +223,41 @@ class Store:
     async def is_quiet(self, user_id: int, now: float | None = None) -> bool:
         row = await self._row("SELECT quiet_until FROM users WHERE user_id = ?", (user_id,))
         return bool(row and row[0] and row[0] > (time.time() if now is None else now))
+
+    async def set_disclosure(self, user_id: int, category: str) -> None:
+        """The person told us of a crisis (self_harm or abuse): later replies change."""
+        await self.touch_user(user_id)
+        await self._db.execute(
+            "UPDATE users SET disclosure = ?, disclosed_at = ? WHERE user_id = ?",
+            (category, time.time(), user_id),
+        )
+
+    async def disclosure(self, user_id: int, since: float) -> str | None:
+        """The latest disclosure made after `since`, or None."""
+        row = await self._row(
+            "SELECT disclosure FROM users WHERE user_id = ? AND disclosed_at >= ?",
+            (user_id, since),
+        )
+        return row[0] if row else None
+
+    # --- the safety check question ("are you safe?") ------------------------------------------
+
+    async def ask_safety(self, user_id: int, category: str, held: str | None) -> None:
+        """Records that we asked; `held` is the text that made us ask, kept until the answer
+        (a flow's answer that tripped the screen is given back to the flow after a no)."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO safety_checks (user_id, category, held, asked_at)"
+            " VALUES (?, ?, ?, ?)",
+            (user_id, category, held, time.time()),
+        )
+
+    async def take_safety_check(self, user_id: int, since: float) -> tuple[str, str | None] | None:
+        """The open question asked after `since`, as (category, held text), now answered."""
+        row = await self._row(
+            "DELETE FROM safety_checks WHERE user_id = ? RETURNING category, held, asked_at",
+            (user_id,),
+        )
+        return (row[0], row[1]) if row and row[2] >= since else None
 
     # --- messages visible in a chat (for /clear) -----------------------------------------------
 

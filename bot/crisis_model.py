@@ -1,0 +1,153 @@
+"""The learned crisis detector: self_harm, abuse, other (someone else in danger now) or none.
+
+The phrase rules (bot/safety.py) catch what they were written for; people in danger use their own
+words ("took like 20 of my mum's tablets", "a forearm on my throat"). This model reads meaning
+(the MiniLM embedding) and wording (word and character tf-idf), the same linear model as the
+intent classifier (bot/linear.py), trained on its own files in bot/data/crisis/ plus the NLU's
+crisis examples and every other NLU example as `none`.
+
+It scores the whole message and each of its sentences, since one sentence of a long story about
+a partner can carry the crisis while the story's other words outvote it. bot/safety.py turns the
+scores into a decision; nothing here decides alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from bot import linear
+from bot.settings import ROOT
+
+DATA_DIR = ROOT / "bot" / "data" / "crisis"
+MODEL_FILE = ROOT / "models" / "crisis.npz"
+CLASSES = ("none", "self_harm", "abuse", "other")
+# Files in DATA_DIR by their name's first word: self_harm*.txt, abuse*.txt, other*.txt, none*.txt.
+_LABEL_OF_FILE = {"self": "self_harm", "abuse": "abuse", "other": "other", "none": "none"}
+
+CONFIG = {
+    "word_max_ngram": 2,
+    "char_min_ngram": 2,
+    "char_max_ngram": 5,
+    "C": 10.0,
+    "embedding_weight": 2.0,
+}
+# A sentence longer than this many words (run-on texting without full stops) is read in windows,
+# so a crisis clause in the middle of a long ramble is still a unit of its own.
+WINDOW_WORDS = 24
+WINDOW_STEP = 12
+MAX_UNITS = 24  # beyond this a 5,000-character message costs more than it can tell us
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*|(?<=[.!?])(?=[A-Z])")
+
+
+def units(text: str) -> list[str]:
+    """The whole message, then its sentences (long ones as overlapping word windows)."""
+    text = text.strip()
+    parts: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        words = sentence.split()
+        if not words:
+            continue
+        if len(words) <= WINDOW_WORDS:
+            parts.append(" ".join(words))
+            continue
+        for start in range(0, len(words) - WINDOW_STEP, WINDOW_STEP):
+            parts.append(" ".join(words[start : start + WINDOW_WORDS]))
+    parts = [p for p in parts if p != text]
+    return [text, *parts[: MAX_UNITS - 1]] if parts else [text]
+
+
+def training_examples() -> list[tuple[str, str]]:
+    """(label, text): the detector's own files, then the NLU's examples."""
+    from bot.evaluation import nlu_examples
+
+    examples = []
+    for path in sorted(DATA_DIR.glob("*.txt")):
+        label = _LABEL_OF_FILE[path.stem.split("_")[0]]
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                examples.append((label, line))
+    for intent, text in nlu_examples():
+        examples.append((intent if intent in ("self_harm", "abuse") else "none", text))
+    # The screen also reads each sentence alone, and a sentence cut from a calm message is calm
+    # too ("I live a normal life.", "Now I have nobody to hang out with."): without them the
+    # model had only seen whole messages and took a lone sad sentence for a crisis. A crisis
+    # message's other sentences say nothing either way, so only calm messages give theirs.
+    calm = [t for label, t in examples if label == "none"]
+    examples += [("none", unit) for t in calm for unit in units(t)[1:]]
+    return examples
+
+
+@dataclass
+class CrisisModel:
+    vectorizers: dict
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        self._scorer = linear.Scorer(self.vectorizers, self.coef, CONFIG["embedding_weight"])
+
+    def probabilities(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
+        """One row of class probabilities a text, columns in `classes` order."""
+        scores = np.vstack(
+            [self._scorer.scores(t, e) + self.intercept for t, e in zip(texts, embeddings)]
+        )
+        return linear.softmax(scores.astype(np.float64))
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        terms, idf = linear.dump_vectorizers(self.vectorizers)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, coef=self.coef, intercept=self.intercept, **idf)
+        path.with_suffix(".json").write_text(
+            json.dumps({"classes": list(self.classes), "vectorizers": terms}, ensure_ascii=False)
+        )
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> CrisisModel:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        with np.load(path) as arrays:
+            stored = {key: arrays[key] for key in arrays.files}
+        return cls(
+            linear.load_vectorizers(CONFIG, meta["vectorizers"], stored),
+            stored["coef"],
+            stored["intercept"],
+            tuple(meta["classes"]),
+        )
+
+
+def fit(texts: list[str], labels: list[str], embeddings: np.ndarray) -> CrisisModel:
+    from sklearn.linear_model import LogisticRegression
+
+    vecs = linear.vectorizers(CONFIG)
+    for vec in vecs.values():
+        vec.fit(texts)
+    model = LogisticRegression(C=CONFIG["C"], max_iter=3000, class_weight="balanced")
+    model.fit(linear.features(vecs, texts, embeddings, CONFIG["embedding_weight"]), labels)
+    classes = tuple(str(c) for c in model.classes_)
+    return CrisisModel(vecs, model.coef_.astype(np.float32), model.intercept_.astype(np.float32), classes)
+
+
+def train(path: Path = MODEL_FILE) -> CrisisModel:
+    from bot.encoder import shared_encoder
+
+    examples = training_examples()
+    texts = [t for _, t in examples]
+    model = fit(texts, [label for label, _ in examples], shared_encoder().encode_many(texts))
+    model.save(path)
+    return model
+
+
+@cache
+def loaded(path: Path = MODEL_FILE) -> CrisisModel | None:
+    """The trained detector, or None when there is none (the rules then stand alone)."""
+    if not path.is_file():
+        return None
+    return CrisisModel.load(path)
