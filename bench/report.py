@@ -101,6 +101,13 @@ def targets(results: dict) -> list[tuple[str, bool | None, str]]:
             lambda v: v <= 0.5,
             2,
         )
+    screen = (results.get("nlu_speed") or {}).get("safety_screen_detector") or {}
+    check(
+        "safety screen with detector p99 ≤ 5 ms (on the loop)",
+        screen.get("p99_ms"),
+        lambda v: v <= 5,
+        2,
+    )
     startup = results.get("startup", {}).get("ours", {})
     check("first reply ≤ 25 s after start", startup.get("first model reply"), lambda v: v <= 25)
     peaks = [x.get("peak_rss_mib") for x in (ours, unlimited) if x.get("peak_rss_mib")]
@@ -184,7 +191,9 @@ def table(results: dict) -> str:
         )
     speed = results.get("nlu_speed") or {}
     for key, label in (
-        ("safety_screen", "safety screen alone"),
+        ("safety_screen", "safety screen, rules alone"),
+        ("safety_screen_detector", "safety screen with detector, on the loop"),
+        ("safety_screen_end_to_end", "safety screen with detector and its embeddings"),
         ("nlu_parse", "NLU parse alone"),
         ("turn_in_memory_trackers", "whole turn, in-memory trackers"),
         ("turn_sqlite_trackers", "whole turn, our SQLite trackers"),

@@ -243,9 +243,7 @@ class Conversation:
             parts.append(text("country_hint"))
         return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
 
-    async def _dialogue(
-        self, user_id: int, message: str, model_signal: bool = True
-    ) -> list[Reply]:
+    async def _dialogue(self, user_id: int, message: str, model_signal: bool = True) -> list[Reply]:
         disclosed = await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS)
         try:
             turn = await self.dialogue.respond(

@@ -31,14 +31,14 @@ def read_set(path: Path) -> list[Row]:
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     key = "category" if "category" in rows[0] else "safety"
-    return [
-        Row(r[key].strip(), r["text"], (r.get("urgent") or "").strip() == "yes") for r in rows
-    ]
+    return [Row(r[key].strip(), r["text"], (r.get("urgent") or "").strip() == "yes") for r in rows]
 
 
 def figures(rows: list[Row], verdicts: list[safety.Verdict]) -> dict[str, float | int]:
-    crisis = [(r, v) for r, v in zip(rows, verdicts) if r.category in safety.CATEGORIES]
-    calm = [v for r, v in zip(rows, verdicts) if r.category not in safety.CATEGORIES]
+    crisis = [
+        (r, v) for r, v in zip(rows, verdicts, strict=True) if r.category in safety.CATEGORIES
+    ]
+    calm = [v for r, v in zip(rows, verdicts, strict=True) if r.category not in safety.CATEGORIES]
     urgent = [v for r, v in crisis if r.urgent]
     n = max(len(crisis), 1)
     return {
@@ -51,8 +51,7 @@ def figures(rows: list[Row], verdicts: list[safety.Verdict]) -> dict[str, float 
         "urgent_first": sum(v.urgent for v in urgent) / max(len(urgent), 1),
         "false_reply": sum(bool(v.crisis) for v in calm) / max(len(calm), 1),
         "false_ask": sum(bool(v.ask) for v in calm) / max(len(calm), 1),
-        "helper_reply_on_none": sum(v.category == safety.OTHER for v in calm)
-        / max(len(calm), 1),
+        "helper_reply_on_none": sum(v.category == safety.OTHER for v in calm) / max(len(calm), 1),
     }
 
 
@@ -80,7 +79,7 @@ def main(paths: list[str]) -> int:
         rows = read_set(Path(path))
         print(report(Path(path).name, figures(rows, verdicts(rows, encode))), flush=True)
         if "-v" in sys.argv:
-            for r, v in zip(rows, verdicts(rows, encode)):
+            for r, v in zip(rows, verdicts(rows, encode), strict=True):
                 wrong = (v.crisis != r.category) if r.category != "none" else (v.tier is not None)
                 if wrong:
                     print(f"  {r.category} -> {v.tier}/{v.category}: {r.text[:150]}")

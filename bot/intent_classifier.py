@@ -129,7 +129,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def predict_proba(self, messages: list[Message]) -> np.ndarray:
         if self._scorer is None:
-            self._scorer = linear.Scorer(self.vectorizers, self.coef, self.config["embedding_weight"])
+            self._scorer = linear.Scorer(
+                self.vectorizers, self.coef, self.config["embedding_weight"]
+            )
         embeddings = self._embeddings(messages)
         scores = np.vstack(
             [

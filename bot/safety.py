@@ -290,18 +290,20 @@ def is_urgent(text: str) -> bool:
 
 # --- the three tiers -------------------------------------------------------------------------
 
-# Thresholds on the detector's probability of a category, the highest over the message and its
-# sentences. Chosen on the detector's out-of-fold scores and ../shared/external's development
-# set (docs/quality.md has the figures and the sweep); the blind sets were never used for this.
-SURE = 0.80
-ASK = 0.35
+# Thresholds on the detector's probability of a category, for the whole message and for its
+# surest sentence. Chosen by a sweep on ../shared/external's development set and the project's
+# older safety sets, as the settings that flag the most crises while a crisis reply reaches at
+# most 5% and a question at most 10% of calm messages in each (docs/quality.md); the fresh blind
+# sets were measured once, afterwards, and never used for this.
+SURE = 0.60
+ASK = 0.50
 # A sentence alone is read with less context than the message, so it must be surer.
-PART_SURE = 0.95
-PART_ASK = 0.60
-# A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "my ex used
-# to strangle me, years ago, i'm safe now") is asked about instead of answered as a crisis.
-RULE_DOUBT = 0.10
-OTHER_SURE = 0.75
+PART_SURE = 0.98
+PART_ASK = 0.70
+# A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "cut myself
+# a slice of cake") is asked about instead of answered as a crisis.
+RULE_DOUBT = 0.05
+OTHER_SURE = 0.90
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,25 @@ def run_bot(
 
 
 def test_classify_prints_one_json_line_per_message(model_path):
-    lines = ["I keep wanting to check her phone", "i want to kill myself", "", "asdfgh qwerty"]
+    lines = [
+        "I keep wanting to check her phone",
+        "i want to kill myself",
+        "",
+        "asdfgh qwerty",
+        "took like 20 of my mums tablets an hour ago",
+        "I'm not suicidal, just so tired of his lies",
+    ]
     result = run_bot("classify", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr[-2000:]
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["text"] for r in records] == [lines[0], lines[1], lines[3]]
+    assert [r["text"] for r in records] == [lines[0], lines[1], *lines[3:]]
     assert records[0]["intent"] == "checking_urge" and records[0]["safety"] is None
     assert 0 < records[0]["confidence"] <= 1
-    assert records[1]["safety"] == "self_harm"
+    assert records[1]["safety"] == "self_harm" and records[1]["safety_check"] is None
+    assert records[3]["safety"] == "self_harm" and records[3]["urgent"] is True
+    assert records[4]["safety"] is None  # a denial is no crisis reply
     assert all(r["intent"] != "nlu_fallback" for r in records)
+    assert all(not (r["safety"] and r["safety_check"]) for r in records)
 
 
 def chat_replies(typed: list[str], db: Path) -> list[str]:

@@ -154,15 +154,22 @@ async def test_clear_deletes_what_it_may_and_says_what_it_could_not(start_bot, f
     assert len(await runner.store.chat_messages(USER)) == 1
 
 
-async def test_model_only_signal_asks_instead_of_deciding(start_bot, fake_tg):
-    """A crisis the phrase rules miss but the model hears: the person is asked first."""
-    from bot.safety import screen
-
-    message = "wrote a letter to my mom and one to my sister, just incase"
-    assert screen(message) is None  # only the model can hear this one
-    runner = await start_bot()
-    await fake_tg.send_text(USER, message)
+async def _model_hears(fake_tg, intent: str) -> dict:
+    """The Rasa model alone hearing a crisis: its intent, as a button payload would name it
+    (the screen's detector now hears almost every message the model was trained on)."""
+    await fake_tg.tap(
+        USER,
+        {"message_id": 69, "chat": {"id": USER, "type": "private"}, "date": 0, "text": "?"},
+        f"/{intent}",
+    )
     [check] = await fake_tg.wait_for(chat_id=USER)
+    return check
+
+
+async def test_model_only_signal_asks_instead_of_deciding(start_bot, fake_tg):
+    """A crisis only the model hears: the person is asked first."""
+    runner = await start_bot()
+    check = await _model_hears(fake_tg, "self_harm")
     assert "thoughts of hurting yourself" in check["text"]
     payloads = [row[0]["callback_data"] for row in check["reply_markup"]["inline_keyboard"]]
     assert payloads == ["safety:self_harm", "safety:ok"]
@@ -177,8 +184,7 @@ async def test_model_only_signal_asks_instead_of_deciding(start_bot, fake_tg):
 
 async def test_saying_no_to_the_check_continues_kindly(start_bot, fake_tg):
     await start_bot()
-    await fake_tg.send_text(USER, "i have to ask his permission before i can go see my sister")
-    [check] = await fake_tg.wait_for(chat_id=USER)
+    check = await _model_hears(fake_tg, "abuse")
     assert "is someone hurting you" in check["text"]
     sent = {**check, "message_id": 71, "chat": {"id": USER, "type": "private"}, "date": 0}
     await fake_tg.tap(USER, sent, "safety:ok")

@@ -106,7 +106,8 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
     if "_REFERENCE" not in globals():
         _REFERENCE = Matcher(safety._nlp().vocab)
         for label, patterns in safety._compiled().items():
-            _REFERENCE.add(label, patterns)
+            if label != "urgent":  # its own Matcher, asked only once a message is a crisis
+                _REFERENCE.add(label, patterns)
     if not text.strip():
         return []
     doc = safety._lemmatised(normalise(text))

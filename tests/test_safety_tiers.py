@@ -1,0 +1,90 @@
+"""The three tiers (crisis reply, ask, conversation) and the typed answer to "are you safe?".
+
+`decide` is pure: these tests need neither the detector nor the encoder.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import _is_clear_no
+from bot.crisis_model import MAX_UNITS, units
+from bot.safety import ASK, PART_SURE, RULE_DOUBT, SURE, decide
+
+
+def scores(self_harm=(0.0, 0.0), abuse=(0.0, 0.0), other=(0.0, 0.0)):
+    return {"none": (1.0, 1.0), "self_harm": self_harm, "abuse": abuse, "other": other}
+
+
+def test_rules_alone_decide_while_the_detector_is_not_loaded():
+    assert decide({"abuse"}, None).crisis == "abuse"
+    assert decide({"self_harm", "abuse"}, None).crisis == "self_harm"
+    assert decide(set(), None).tier is None
+
+
+def test_a_sure_detector_gives_the_crisis_reply_without_any_rule():
+    assert decide(set(), scores(self_harm=(SURE, 0.0))).crisis == "self_harm"
+    # one sentence of a long story, sure enough on its own
+    assert decide(set(), scores(abuse=(0.01, PART_SURE))).crisis == "abuse"
+
+
+def test_unsure_asks_and_never_falls_through_to_a_topic_reply():
+    verdict = decide(set(), scores(self_harm=(ASK, 0.0)))
+    assert verdict.tier == "ask" and verdict.ask == "self_harm" and verdict.crisis is None
+
+
+def test_a_rule_the_detector_confidently_doubts_is_asked_about_not_answered():
+    doubted = decide({"self_harm"}, scores(self_harm=(RULE_DOUBT / 2, 0.0)))
+    assert doubted.ask == "self_harm"
+    agreed = decide({"self_harm"}, scores(self_harm=(RULE_DOUBT, 0.0)))
+    assert agreed.crisis == "self_harm"
+
+
+def test_someone_else_in_danger_is_its_own_kind_of_reply():
+    verdict = decide(set(), scores(other=(0.99, 0.0)))
+    assert verdict.tier == "crisis" and verdict.category == "other" and verdict.crisis is None
+    # the writer's own crisis comes first
+    assert decide(set(), scores(abuse=(0.9, 0.0), other=(0.99, 0.0))).crisis == "abuse"
+
+
+def test_a_message_is_read_whole_and_sentence_by_sentence():
+    text = "We argued about his ex again. I'm so tired. I took all my pills an hour ago."
+    assert units(text) == [
+        text,
+        "We argued about his ex again.",
+        "I'm so tired.",
+        "I took all my pills an hour ago.",
+    ]
+    assert units("just one line") == ["just one line"]
+
+
+def test_a_run_on_message_is_read_in_overlapping_windows():
+    words = [f"w{i}" for i in range(60)]
+    parts = units(" ".join(words))[1:]
+    assert parts[0].split()[0] == "w0" and any(p.split()[-1] == "w59" for p in parts)
+    assert len(units("word " * 5000)) == MAX_UNITS
+
+
+@pytest.mark.parametrize(
+    "answer", ["no", "No.", "nope", "nah im ok", "I'm fine", "no, i'm safe", "all good thanks"]
+)
+def test_clear_noes(answer):
+    assert _is_clear_no(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yeah",
+        "yes",
+        "idk maybe sometimes, i dont have a plan",
+        "i meant yes",
+        "no but sometimes i think about it",
+        "i'm not ok",
+        "not sure",
+        "he's here",
+        "🙁",
+    ],
+)
+def test_anything_but_a_clear_no_is_a_yes(answer):
+    assert not _is_clear_no(answer)
