@@ -29,6 +29,11 @@ MODEL_FILE = ROOT / "models" / "crisis.npz"
 CLASSES = ("none", "self_harm", "abuse", "other")
 # Files in DATA_DIR by their name's first word: self_harm*.txt, abuse*.txt, other*.txt, none*.txt.
 _LABEL_OF_FILE = {"self": "self_harm", "abuse": "abuse", "other": "other", "none": "none"}
+# Labelled sets the detector also learns from: the rules' own development set, and blind sets
+# only after their first-look figures were recorded (docs/quality.md). The other sets in tests/
+# stay unseen by it, so they keep measuring what it does on new wording.
+LEARNED_FROM = ("safety_cases.tsv", "safety_fresh_a.tsv", "safety_fresh_b.tsv")
+TESTS_DIR = ROOT / "tests"
 
 # Chosen on ../shared/external's development set and the project's older safety sets (never on
 # the fresh blind sets): C 3 and 10, character n-grams up to 4 and 5, embedding weight 2 and 3,
@@ -69,6 +74,7 @@ def units(text: str) -> list[str]:
 
 def training_examples() -> list[tuple[str, str]]:
     """(label, text): the detector's own files, then the NLU's examples."""
+    from bot.crisis_eval import read_set
     from bot.evaluation import nlu_examples
 
     examples = []
@@ -80,6 +86,8 @@ def training_examples() -> list[tuple[str, str]]:
                 examples.append((label, line))
     for intent, text in nlu_examples():
         examples.append((intent if intent in ("self_harm", "abuse") else "none", text))
+    for name in LEARNED_FROM:
+        examples += [(row.category, row.text) for row in read_set(TESTS_DIR / name)]
     # The screen also reads each sentence alone, and a sentence cut from a calm message is calm
     # too ("I live a normal life.", "Now I have nobody to hang out with."): without them the
     # model had only seen whole messages and took a lone sad sentence for a crisis. A crisis

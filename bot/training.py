@@ -26,6 +26,9 @@ INPUTS = (
 DETECTOR_INPUTS = (
     "nlu",
     "bot/data/crisis",
+    "tests/safety_cases.tsv",
+    "tests/safety_fresh_a.tsv",
+    "tests/safety_fresh_b.tsv",
     "bot/crisis_model.py",
     "bot/linear.py",
     "bot/encoder.py",

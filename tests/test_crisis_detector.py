@@ -1,0 +1,77 @@
+"""The crisis detector as trained by `make test` (models/crisis.npz), with the real encoder.
+
+Slow-ish: loads MiniLM (a few seconds) and screens about 1,600 messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import crisis_model, safety
+from bot.crisis_eval import read_set
+
+HERE = Path(__file__).resolve().parent
+OLDER_SETS = ["safety_cases.tsv", "safety_holdout.tsv", "safety_unseen.tsv", "safety_blind.tsv"]
+
+
+@pytest.fixture(scope="module")
+def encode():
+    from bot.encoder import shared_encoder
+    from bot.training import train_detector
+
+    train_detector()  # a no-op when `make test` already trained it on the same inputs
+    crisis_model.loaded.cache_clear()
+    assert crisis_model.loaded() is not None
+    return shared_encoder().encode_many
+
+
+@pytest.mark.parametrize("name", OLDER_SETS)
+def test_every_crisis_of_the_older_sets_is_answered_or_asked_about(encode, name):
+    rows = read_set(HERE / name)
+    missed = [
+        r.text
+        for r in rows
+        if r.category != "none" and not (v := safety.assess_now(r.text, encode)).crisis and not v.ask
+    ]
+    assert missed == []
+
+
+def test_context_changes_the_answer(encode):
+    calm = [
+        "I'm not suicidal, I'm just so tired of his lies",
+        "i want to end it with him, the relationship i mean",
+        "my uncle killed himself when i was a kid and i think about him at christmas",
+        "my ex used to hit me but that was years ago, i'm safe now and married to a kind man",
+        "this is killing me, he still hasn't texted back",
+    ]
+    assert [safety.assess_now(t, encode).crisis for t in calm] == [None] * len(calm)
+
+
+def test_plain_words_for_danger_are_heard(encode):
+    verdicts = {
+        t: safety.assess_now(t, encode)
+        for t in [
+            "he held a pillow over my face until i stopped fighting",
+            "found a tracker taped under my car, it has to be him",
+            "i'm holding the blade right now",
+            "cant stop thinking abt ending my lfe",
+        ]
+    }
+    assert all(v.crisis or v.ask for v in verdicts.values()), verdicts
+
+
+def test_a_saved_model_scores_as_the_trained_one(tmp_path):
+    rng = np.random.default_rng(0)
+    texts = ["i want to die", "he hit me", "my sister is in danger", "hello there"] * 3
+    labels = ["self_harm", "abuse", "other", "none"] * 3
+    vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    model = crisis_model.fit(texts, labels, vectors)
+    model.save(tmp_path / "crisis.npz")
+    again = crisis_model.CrisisModel.load(tmp_path / "crisis.npz")
+    assert again.classes == model.classes
+    np.testing.assert_allclose(
+        again.probabilities(texts, vectors), model.probabilities(texts, vectors), rtol=1e-5
+    )
