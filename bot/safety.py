@@ -256,10 +256,8 @@ def _lemmatised(text: str):
     return doc
 
 
-def matches(text: str) -> list[tuple[Category, str]]:
-    """Every crisis phrase found, as (category, matched words), idioms removed."""
-    if not text or not text.strip():
-        return []
+def _spans(text: str):
+    """The lemmatised text and every crisis phrase in it as (label, start, end), idioms removed."""
     with _SPACY:
         doc = _lemmatised(normalise(text))
         rules = _rules()
@@ -267,13 +265,80 @@ def matches(text: str) -> list[tuple[Category, str]]:
         if any(t.lemma_ in rules.lemmas or t.lower_ in rules.lowers for t in doc):
             found.update(rules.anchored(doc))
         if not found:
-            return []
+            return doc, []
         idioms = [(s, e) for _, s, e in rules.idioms(doc)]
-        return [
-            (doc.vocab.strings[m], doc[s:e].text)
+        return doc, [
+            (doc.vocab.strings[m], s, e)
             for m, s, e in sorted(found, key=lambda f: (f[1], f[2]))
             if not any(s < ie and is_ < e for is_, ie in idioms)
         ]
+
+
+def matches(text: str) -> list[tuple[Category, str]]:
+    """Every crisis phrase found, as (category, matched words), idioms removed."""
+    if not text or not text.strip():
+        return []
+    doc, spans = _spans(text)
+    return [(label, doc[s:e].text) for label, s, e in spans]
+
+
+# Context that puts a phrase in doubt: it is denied ("i'm not going to hurt myself", "he didn't
+# hit me"), it is someone else's ("my sister wants to die"), or the message places it in a past
+# that is over ("i self harmed when i was 16, clean for 18 years"). A doubted phrase is only a
+# reason to ask, and only when the detector hears something too; while the detector is not
+# loaded every phrase still gets the crisis reply.
+_NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"})
+_STILL_CRISIS_AFTER_NEGATION = frozenset(
+    {"stop", "help", "resist", "control", "handle", "bear", "cope", "go", "keep", "stand", "wait"}
+)
+_OTHERS = frozenset(
+    "he she they him her them mum mom mother dad father sister brother friend ex husband wife "
+    "partner boyfriend girlfriend cousin son daughter roommate flatmate mate aunt uncle".split()
+)
+_PAST = re.compile(
+    r"\b(?:\d+|a few|few|many|several|two|three|four|five|six|seven|eight|nine|ten) "
+    r"(?:years?|months?|yrs?) ago\b|\bin (?:19|20)\d\d\b|\bwhen i was\b|\bused to\b"
+    r"|\bback then\b|\bin the past\b|\blong behind me\b|\bclean for\b|\bthat was\b"
+    r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place) now\b"
+)
+
+
+def _negated(doc, start: int) -> bool:
+    before = [t.lower_ for t in doc[max(0, start - 3) : start]]
+    for i, word in enumerate(before):
+        if word in _NEGATIONS:
+            following = before[i + 1] if i + 1 < len(before) else doc[start].lower_
+            if following not in _STILL_CRISIS_AFTER_NEGATION:
+                return True
+    return False
+
+
+def _someone_elses(doc, start: int, end: int) -> bool:
+    if any(t.lower_ in ("himself", "herself", "themselves") for t in doc[start:end]):
+        return True
+    before = [t.lower_ for t in doc[max(0, start - 4) : start]]
+    for i, word in enumerate(before):
+        if word in _OTHERS and not {"i", "me"} & set(before[i + 1 :]):
+            return True
+    return False
+
+
+def rule_findings(text: str) -> dict[str, bool]:
+    """The categories the rules found, each True when at least one of its phrases stands
+    undoubted by its context (see `_PAST` and the two checks above)."""
+    if not text or not text.strip():
+        return {}
+    doc, spans = _spans(text)
+    past = bool(spans) and bool(_PAST.search(doc.text))
+    findings: dict[str, bool] = {}
+    for label, start, end in spans:
+        doubted = (
+            past
+            or _negated(doc, start)
+            or (label == "self_harm" and _someone_elses(doc, start, end))
+        )
+        findings[label] = findings.get(label, False) or not doubted
+    return findings
 
 
 def screen(text: str) -> Category | None:
@@ -296,10 +361,10 @@ def is_urgent(text: str) -> bool:
 # most 5% and a question at most 10% of calm messages in each (docs/quality.md); the fresh blind
 # sets were measured once, afterwards, and never used for this.
 SURE = 0.60
-ASK = 0.50
+ASK = 0.20
 # A sentence alone is read with less context than the message, so it must be surer.
-PART_SURE = 0.98
-PART_ASK = 0.70
+PART_SURE = 0.95
+PART_ASK = 0.50
 # A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "cut myself
 # a slice of cake") is asked about instead of answered as a crisis.
 RULE_DOUBT = 0.05
@@ -324,27 +389,32 @@ class Verdict:
         return self.category if self.tier == "ask" else None
 
 
-def decide(labels: set[str], scores: dict[str, tuple[float, float]] | None) -> Verdict:
-    """The tier from the rules' labels and the detector's scores, (whole message, its surest
-    sentence) by class; None when the detector is not loaded yet."""
+def decide(findings: dict[str, bool], scores: dict[str, tuple[float, float]] | None) -> Verdict:
+    """The tier from the rules' findings (`rule_findings`: category -> undoubted) and the
+    detector's scores, (whole message, its surest sentence) by class; None when the detector is
+    not loaded yet."""
     if scores is None:
-        found = next((c for c in CATEGORIES if c in labels), None)
+        found = next((c for c in CATEGORIES if c in findings), None)
         return Verdict("crisis", found) if found else Verdict()
 
     def strength(c: str) -> tuple[float, bool]:
         return max(scores[c][0], scores[c][1]), c == "self_harm"
 
+    heard = {c: max(scores[c]) >= RULE_DOUBT for c in CATEGORIES}
     sure = [
         c
         for c in CATEGORIES
-        if scores[c][0] >= SURE
-        or scores[c][1] >= PART_SURE
-        or (c in labels and max(scores[c]) >= RULE_DOUBT)
+        if scores[c][0] >= SURE or scores[c][1] >= PART_SURE or (findings.get(c) and heard[c])
     ]
     if sure:
         return Verdict("crisis", max(sure, key=strength))
     unsure = [
-        c for c in CATEGORIES if scores[c][0] >= ASK or scores[c][1] >= PART_ASK or c in labels
+        c
+        for c in CATEGORIES
+        if scores[c][0] >= ASK
+        or scores[c][1] >= PART_ASK
+        or findings.get(c)
+        or (c in findings and heard[c])
     ]
     if unsure:
         return Verdict("ask", max(unsure, key=strength))
@@ -380,7 +450,7 @@ async def assess(text: str) -> Verdict:
     the encoder's worker thread (while another chat's turn uses the loop)."""
     if not text or not text.strip():
         return Verdict()
-    labels = {label for label, _ in matches(text)}
+    findings = rule_findings(text)
     scores = None
     if _detector_ready():
         from bot import crisis_model
@@ -388,7 +458,7 @@ async def assess(text: str) -> Verdict:
 
         units = crisis_model.units(text)
         scores = _scores(units, await shared_encoder().embed(units))
-    return _finish(text, decide(labels, scores))
+    return _finish(text, decide(findings, scores))
 
 
 def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> Verdict:
@@ -396,14 +466,14 @@ def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> V
     embeddings in this thread; None screens with the rules alone."""
     if not text or not text.strip():
         return Verdict()
-    labels = {label for label, _ in matches(text)}
+    findings = rule_findings(text)
     scores = None
     if encode is not None:
         from bot import crisis_model
 
         units = crisis_model.units(text)
         scores = _scores(units, encode(units))
-    return _finish(text, decide(labels, scores))
+    return _finish(text, decide(findings, scores))
 
 
 def warm_up() -> None:

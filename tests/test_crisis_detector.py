@@ -34,7 +34,9 @@ def test_every_crisis_of_the_older_sets_is_answered_or_asked_about(encode, name)
     missed = [
         r.text
         for r in rows
-        if r.category != "none" and not (v := safety.assess_now(r.text, encode)).crisis and not v.ask
+        if r.category != "none"
+        and not (v := safety.assess_now(r.text, encode)).crisis
+        and not v.ask
     ]
     assert missed == []
 
