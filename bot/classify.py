@@ -34,6 +34,12 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
             await agent.parse_message(message[:MAX_NLU_CHARS])
         )
         verdict = safety.assess_now(message, encode)
+        if (
+            verdict.tier is None
+            and intent in safety.CATEGORIES
+            and confidence >= safety.MODEL_SIGNAL_CONFIDENCE
+        ):
+            verdict = safety.Verdict("ask", intent)  # as the conversation would ask
         record = {
             "text": message,
             "intent": intent,

@@ -29,9 +29,6 @@ QUIET_SECONDS = 24 * 3600
 DISCLOSURE_SECONDS = 30 * 24 * 3600
 # "Are you safe?" asked longer ago than this is no longer what the next message answers.
 CHECK_ANSWER_SECONDS = 6 * 3600
-# The model alone never decides a crisis (design.md). When it hears one that the screen did not,
-# at this confidence or more, the person is asked; below it we ask them to say more.
-MODEL_SIGNAL_CONFIDENCE = 0.97
 # A typed answer to "are you safe?" that is a clear no: it starts with a no and hedges nowhere.
 # Anything else ("yeah", "idk maybe sometimes", "i meant yes") is taken as a yes.
 _CLEAR_NO = re.compile(
@@ -253,7 +250,7 @@ class Conversation:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
         if turn.intent in safety.CATEGORIES and model_signal:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
-            if turn.confidence >= MODEL_SIGNAL_CONFIDENCE:
+            if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)
             return [Reply(text("say_more"))]
         replies = await self._render(user_id, turn)

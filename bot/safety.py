@@ -296,10 +296,11 @@ _OTHERS = frozenset(
     "partner boyfriend girlfriend cousin son daughter roommate flatmate mate aunt uncle".split()
 )
 _PAST = re.compile(
-    r"\b(?:\d+|a few|few|many|several|two|three|four|five|six|seven|eight|nine|ten) "
-    r"(?:years?|months?|yrs?) ago\b|\bin (?:19|20)\d\d\b|\bwhen i was\b|\bused to\b"
-    r"|\bback then\b|\bin the past\b|\blong behind me\b|\bclean for\b|\bthat was\b"
-    r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place) now\b"
+    r"\b(?:\d+ |a few |few |many |several |two |three |four |five |six |seven |eight |nine |ten |)"
+    r"(?:years?|months?|yrs?) ago\b|\b(?:in|back in|since|until) (?:19|20)\d\d\b"
+    r"|\bwhen i was\b|\bused to\b|\bback (?:then|in)\b|\bin the past\b|\blong behind me\b"
+    r"|\bclean for\b|\bthat was\b"
+    r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place)(?: now)?\b"
 )
 
 
@@ -360,15 +361,18 @@ def is_urgent(text: str) -> bool:
 # older safety sets, as the settings that flag the most crises while a crisis reply reaches at
 # most 5% and a question at most 10% of calm messages in each (docs/quality.md); the fresh blind
 # sets were measured once, afterwards, and never used for this.
-SURE = 0.60
-ASK = 0.20
+SURE = 0.80
+ASK = 0.50
 # A sentence alone is read with less context than the message, so it must be surer.
 PART_SURE = 0.95
-PART_ASK = 0.50
+PART_ASK = 0.70
 # A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "cut myself
 # a slice of cake") is asked about instead of answered as a crisis.
-RULE_DOUBT = 0.05
+RULE_DOUBT = 0.10
 OTHER_SURE = 0.90
+# The Rasa model alone never decides a crisis (design.md). When it hears one that the screen did
+# not, at this confidence or more, the person is asked; below it they are asked to say more.
+MODEL_SIGNAL_CONFIDENCE = 0.97
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ DETECTOR_INPUTS = (
     "tests/safety_cases.tsv",
     "tests/safety_fresh_a.tsv",
     "tests/safety_fresh_b.tsv",
+    "tests/safety_fresh_c.tsv",
     "bot/crisis_model.py",
     "bot/linear.py",
     "bot/encoder.py",
