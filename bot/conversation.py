@@ -106,7 +106,7 @@ class Conversation:
             return await self._ask(user_id, verdict.ask, held=message)
         return await self._continue(user_id, message)
 
-    async def _continue(self, user_id: int, message: str, model_signal: bool = True):
+    async def _continue(self, user_id: int, message: str) -> list[Reply]:
         """A text that is no crisis: the running flow takes it if it answers its step, else
         the dialogue model."""
         exercise = await self.exercises.on_text(user_id, message)
@@ -114,7 +114,7 @@ class Conversation:
             return exercise
         if await self.reflections.active(user_id):
             return await self.reflections.answer(user_id, message)
-        return await self._dialogue(user_id, message, model_signal)
+        return await self._dialogue(user_id, message)
 
     async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
         """The unsure tier: ask, and keep what was said until the answer, so a false alarm
@@ -134,10 +134,12 @@ class Conversation:
         return await self._not_in_crisis(user_id, held)
 
     async def _not_in_crisis(self, user_id: int, held: str | None) -> list[Reply]:
-        relieved = Reply(text("safety_check_ok" if held is None else "safety_check_ok_go_on"))
-        if held is None:
-            return [relieved]
-        return [relieved, *await self._continue(user_id, held, model_signal=False)]
+        """After a no: a flow's answer that made us ask goes back to the flow; otherwise the
+        conversation goes on from what the person says next."""
+        in_flow = await self.store.open_exercise(user_id) or await self.reflections.active(user_id)
+        if held is None or not in_flow:
+            return [Reply(text("safety_check_ok"))]
+        return [Reply(text("safety_check_ok_go_on")), *await self._continue(user_id, held)]
 
     async def ground(self, user_id: int) -> list[Reply]:
         await self.store.touch_user(user_id)
@@ -240,7 +242,7 @@ class Conversation:
             parts.append(text("country_hint"))
         return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
 
-    async def _dialogue(self, user_id: int, message: str, model_signal: bool = True) -> list[Reply]:
+    async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
         disclosed = await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS)
         try:
             turn = await self.dialogue.respond(
@@ -248,7 +250,7 @@ class Conversation:
             )
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
-        if turn.intent in safety.CATEGORIES and model_signal:
+        if turn.intent in safety.CATEGORIES:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
             if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)

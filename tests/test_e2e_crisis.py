@@ -6,8 +6,10 @@ from bot import safety
 from bot.flows.exercises import Exercises
 from tests.test_e2e_safety import USER, choose_country, texts
 
-# Asked about rather than decided: a hint the detector is unsure of.
-UNSURE = "i just feel like i'm a weight on everyone around me lately"
+# Asked about rather than decided: hints the detector is unsure of. The second is the journal
+# answer that once lost its entry to a false alarm (issue 11).
+UNSURE = "everything feels pointless lately and i keep thinking about disappearing"
+JOURNAL_ANSWER = "someone who notices when im not ok without me having to spell it out"
 
 
 def buttons(message: dict) -> list[str]:
@@ -77,8 +79,11 @@ async def test_no_goes_back_to_the_conversation(start_bot, fake_tg):
     runner = await start_bot()
     await _asked(fake_tg, runner)
     await fake_tg.send_text(USER, "no")
+    replies = await fake_tg.wait_for(chat_id=USER, count=2)
+    assert "Tell me more" in replies[1]["text"]
+    await fake_tg.send_text(USER, "he keeps saying he'll change and then does the same thing")
     replies = await fake_tg.wait_for(chat_id=USER, count=3)
-    assert "carry on" in replies[1]["text"]
+    assert "thoughts of hurting yourself" not in replies[2]["text"]
     assert "findahelpline.com" not in " ".join(texts(fake_tg))
     assert not await runner.store.is_quiet(USER)
 
@@ -91,14 +96,16 @@ async def test_no_gives_a_journal_answer_back_to_the_flow(start_bot, fake_tg):
     run = await runner.store.open_exercise(USER)
     run["step"], run["state"]["prompt"] = "write", 0  # the question is on the screen
     await runner.store.save_exercise(run)
-    await fake_tg.send_text(USER, UNSURE)
+    assert (await safety.assess(JOURNAL_ANSWER)).ask == "self_harm"
+    await fake_tg.send_text(USER, JOURNAL_ANSWER)
     [check] = await fake_tg.wait_for(chat_id=USER)
     assert "thoughts of hurting yourself" in check["text"]
+    assert await runner.store.journal_entries(USER) == []  # held, not yet written
     await fake_tg.send_text(USER, "no im ok")
     await fake_tg.settle()
     assert "carry on" in texts(fake_tg)[1]
     entries = await runner.store.journal_entries(USER)
-    assert [e["entry"] for e in entries] == [UNSURE]
+    assert [e["entry"] for e in entries] == [JOURNAL_ANSWER]
 
 
 async def test_after_an_abuse_reply_there_is_no_coaching_to_confront(
