@@ -86,7 +86,7 @@ class Conversation:
         ]
         if not helplines.known(country):
             parts.append(text("country_hint"))
-        if await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS) == "abuse":
+        if await self._disclosed(user_id) == "abuse":
             parts.append(text("abuse_discreet"))
         return [Reply("\n\n".join(parts)), _stay()]
 
@@ -102,9 +102,13 @@ class Conversation:
             return await self._safety_answer(user_id, asked, message)
         if verdict.category == safety.OTHER:
             return await self._someone_else(user_id)
-        if verdict.ask:
+        if verdict.ask and verdict.ask != await self._disclosed(user_id):
+            # (Someone who already told us is not asked again: the replies are safety-first.)
             return await self._ask(user_id, verdict.ask, held=message)
         return await self._continue(user_id, message)
+
+    async def _disclosed(self, user_id: int) -> str | None:
+        return await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS)
 
     async def _continue(self, user_id: int, message: str) -> list[Reply]:
         """A text that is no crisis: the running flow takes it if it answers its step, else
@@ -243,15 +247,17 @@ class Conversation:
         return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
 
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
-        disclosed = await self.store.disclosure(user_id, time.time() - DISCLOSURE_SECONDS)
+        disclosed = await self._disclosed(user_id)
         try:
             turn = await self.dialogue.respond(
                 str(user_id), message, wait=self.model_wait, slots={"disclosure": disclosed}
             )
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
-        if turn.intent in safety.CATEGORIES:
+        already_told = turn.intent == disclosed and any(r.text for r in turn.replies)
+        if turn.intent in safety.CATEGORIES and not already_told:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
+            # (Someone who already told us gets the domain's safety-first variation instead.)
             if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)
             return [Reply(text("say_more"))]

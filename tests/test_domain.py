@@ -62,7 +62,12 @@ def shown(domain_responses) -> dict[str, list[dict]]:
 
 
 def test_the_fallback_is_marked_so_it_never_ends_in_a_dead_end(domain_responses):
-    assert all(v["custom"] == {"fallback": True} for v in domain_responses["utter_default"])
+    plain = [v for v in domain_responses["utter_default"] if "condition" not in v]
+    assert plain and all(v["custom"] == {"fallback": True} for v in plain)
+    # After an abuse disclosure, not understanding is answered with safety first, not topics.
+    for variation in domain_responses["utter_default"]:
+        if "condition" in variation:
+            assert "/sos" in variation["text"] and "custom" not in variation
 
 
 def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses):
@@ -75,7 +80,8 @@ def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses
         "utter_grounding_menu",
     }
     for name in hidden:
-        [variation] = domain_responses[name]
+        # A crisis signal may also have text variations for someone who already disclosed.
+        [variation] = [v for v in domain_responses[name] if "condition" not in v]
         custom = variation["custom"]
         if "crisis" in custom:
             assert custom["crisis"] in name

@@ -127,6 +127,16 @@ async def test_after_an_abuse_reply_there_is_no_coaching_to_confront(
     sos = (await fake_tg.wait_for(chat_id=USER, count=5))[3]
     assert "/clear" in sos["text"]
     assert await runner.store.disclosure(USER, since=0) == "abuse"
+    # Safety planning is answered, whatever the model makes of it: no topic menu, no re-asking.
+    for question in (
+        "can i stay at my sisters for a bit, what do i tell him",
+        "he says sorry after and he's so sweet, i dont think its abuse really",
+    ):
+        before = len(fake_tg.sent(USER))
+        await fake_tg.send_text(USER, question)
+        answer = (await fake_tg.wait_for(chat_id=USER, count=before + 1))[before]
+        assert "/sos" in answer["text"], answer["text"]
+        assert buttons(answer) == ["safety:sos"]
 
 
 async def test_someone_else_in_danger_gets_lines_for_the_helper(start_bot, fake_tg):
