@@ -77,15 +77,7 @@ class Conversation:
         return replies
 
     async def sos(self, user_id: int) -> list[Reply]:
-        country = await self.store.country(user_id)
-        parts = [
-            text("sos"),
-            "\n".join([text("sos_crisis_heading"), *helplines.lines("crisis", country)]),
-            "\n".join([text("sos_abuse_heading"), *helplines.lines("abuse", country)]),
-            _emergency_line(country),
-        ]
-        if not helplines.known(country):
-            parts.append(text("country_hint"))
+        parts = [text("sos"), *_every_line(await self.store.country(user_id))]
         if await self._disclosed(user_id) == "abuse":
             parts.append(text("abuse_discreet"))
         return [Reply("\n\n".join(parts)), _stay()]
@@ -235,15 +227,7 @@ class Conversation:
     async def _someone_else(self, user_id: int) -> list[Reply]:
         """Someone else is in danger: the same lines, framed for the person helping them."""
         logger.info("helper reply for user %s", user_tag(user_id))
-        country = await self.store.country(user_id)
-        parts = [
-            text("crisis_other").rstrip(),
-            "\n".join([text("sos_crisis_heading"), *helplines.lines("crisis", country)]),
-            "\n".join([text("sos_abuse_heading"), *helplines.lines("abuse", country)]),
-            _emergency_line(country),
-        ]
-        if not helplines.known(country):
-            parts.append(text("country_hint"))
+        parts = [text("crisis_other").rstrip(), *_every_line(await self.store.country(user_id))]
         return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
 
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
@@ -286,6 +270,17 @@ class Conversation:
 
 def _is_clear_no(answer: str) -> bool:
     return bool(_CLEAR_NO.match(answer.strip())) and not _HEDGE.search(answer)
+
+
+def _every_line(country: str | None) -> list[str]:
+    """Crisis and abuse lines with their headings, the emergency number, and the country hint
+    when we do not know where the person is: for /sos and for someone helping another."""
+    parts = [
+        "\n".join([text("sos_crisis_heading"), *helplines.lines("crisis", country)]),
+        "\n".join([text("sos_abuse_heading"), *helplines.lines("abuse", country)]),
+        _emergency_line(country),
+    ]
+    return parts if helplines.known(country) else [*parts, text("country_hint")]
 
 
 def _emergency_line(country: str | None) -> str:
