@@ -369,6 +369,8 @@ PART_ASK = 0.70
 # A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "cut myself
 # a slice of cake") is asked about instead of answered as a crisis.
 RULE_DOUBT = 0.10
+# Lowered from 0.90 after the last blind set's first look; on the development set it changed
+# nothing.
 OTHER_SURE = 0.60
 # The Rasa model alone never decides a crisis (design.md). When it hears one that the screen did
 # not, at this confidence or more, the person is asked; below it they are asked to say more.
