@@ -304,6 +304,9 @@ _PAST = re.compile(
 )
 
 
+PAST_WINDOW = 10  # words either side of a phrase
+
+
 def _negated(doc, start: int) -> bool:
     before = [t.lower_ for t in doc[max(0, start - 3) : start]]
     for i, word in enumerate(before):
@@ -330,11 +333,13 @@ def rule_findings(text: str) -> dict[str, bool]:
     if not text or not text.strip():
         return {}
     doc, spans = _spans(text)
-    past = bool(spans) and bool(_PAST.search(doc.text))
     findings: dict[str, bool] = {}
     for label, start, end in spans:
+        # The past must be told near the phrase: "something bad happened years ago" early in a
+        # long message says nothing of a self-harm told ten words later.
+        near = doc[max(0, start - PAST_WINDOW) : end + PAST_WINDOW].text
         doubted = (
-            past
+            bool(_PAST.search(near))
             or _negated(doc, start)
             or (label == "self_harm" and _someone_elses(doc, start, end))
         )
