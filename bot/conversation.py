@@ -6,6 +6,7 @@ the same and keep their state in the same store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -85,9 +86,12 @@ class Conversation:
     async def on_text(self, user_id: int, message: str) -> list[Reply]:
         """Free text typed by the person: screened for crisis before anything else."""
         self.dialogue.start_reading(message)
-        await self.store.touch_user(user_id)
-        verdict = await safety.assess(message)
-        asked = await self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS)
+        # The store's round trips run while the screen waits for the message's embedding.
+        verdict, _, asked = await asyncio.gather(
+            safety.assess(message),
+            self.store.touch_user(user_id),
+            self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS),
+        )
         if verdict.crisis:
             return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
         if asked is not None:
