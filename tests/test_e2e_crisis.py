@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot import safety
 from bot.flows.exercises import Exercises
 from tests.test_e2e_safety import USER, choose_country, texts
@@ -49,21 +51,16 @@ async def _asked(fake_tg, runner) -> dict:
     return check
 
 
-async def test_a_typed_yeah_to_the_check_gives_the_crisis_reply(start_bot, fake_tg):
+@pytest.mark.parametrize(
+    "answer", ["yeah", "idk maybe sometimes, i dont have a plan", "i meant yes"]
+)
+async def test_anything_typed_but_a_clear_no_gives_the_crisis_reply(start_bot, fake_tg, answer):
     runner = await start_bot()
     await _asked(fake_tg, runner)
-    await fake_tg.send_text(USER, "yeah")
+    await fake_tg.send_text(USER, answer)
     crisis = (await fake_tg.wait_for(chat_id=USER, count=3))[1]
     assert "findahelpline.com" in crisis["text"]
     assert await runner.store.is_quiet(USER)
-
-
-async def test_maybe_sometimes_counts_as_yes(start_bot, fake_tg):
-    runner = await start_bot()
-    await _asked(fake_tg, runner)
-    await fake_tg.send_text(USER, "idk maybe sometimes, i dont have a plan")
-    crisis = (await fake_tg.wait_for(chat_id=USER, count=3))[1]
-    assert "findahelpline.com" in crisis["text"]
 
 
 async def test_a_tapped_yes_gives_the_crisis_reply(start_bot, fake_tg):
