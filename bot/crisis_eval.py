@@ -77,9 +77,10 @@ def main(paths: list[str]) -> int:
     encode = shared_encoder().encode_many
     for path in paths:
         rows = read_set(Path(path))
-        print(report(Path(path).name, figures(rows, verdicts(rows, encode))), flush=True)
+        found = verdicts(rows, encode)
+        print(report(Path(path).name, figures(rows, found)), flush=True)
         if "-v" in sys.argv:
-            for r, v in zip(rows, verdicts(rows, encode), strict=True):
+            for r, v in zip(rows, found, strict=True):
                 wrong = (v.crisis != r.category) if r.category != "none" else (v.tier is not None)
                 if wrong:
                     print(f"  {r.category} -> {v.tier}/{v.category}: {r.text[:150]}")
