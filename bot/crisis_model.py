@@ -26,7 +26,6 @@ from bot.settings import ROOT
 
 DATA_DIR = ROOT / "bot" / "data" / "crisis"
 MODEL_FILE = ROOT / "models" / "crisis.npz"
-CLASSES = ("none", "self_harm", "abuse", "other")
 # Files in DATA_DIR by their name's first word: self_harm*.txt, abuse*.txt, other*.txt, none*.txt.
 _LABEL_OF_FILE = {"self": "self_harm", "abuse": "abuse", "other": "other", "none": "none"}
 # Labelled sets the detector also learns from: the rules' own development set, and blind sets
@@ -39,6 +38,15 @@ LEARNED_FROM = (
     "safety_fresh_c.tsv",
 )
 TESTS_DIR = ROOT / "tests"
+# What a trained detector depends on (bot/training.py retrains it when any of these changed).
+INPUTS = (
+    "nlu",
+    "bot/data/crisis",
+    *(f"tests/{name}" for name in LEARNED_FROM),
+    "bot/crisis_model.py",
+    "bot/linear.py",
+    "bot/encoder.py",
+)
 
 # Chosen on ../shared/external's development set and the project's older safety sets (never on
 # a blind set before its first look): C 3 and 10, character n-grams up to 4 and 5, embedding

@@ -13,6 +13,7 @@ model's own crisis intents are only ever a further reason to ask (bot/conversati
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import unicodedata
@@ -443,12 +444,6 @@ def _scores(units: list[str], vectors: np.ndarray) -> dict[str, tuple[float, flo
     return {c: (float(probs[0, i]), float(parts[i])) for i, c in enumerate(model.classes)}
 
 
-def _finish(text: str, verdict: Verdict) -> Verdict:
-    if verdict.tier == "crisis" and verdict.category in CATEGORIES and is_urgent(text):
-        return Verdict(verdict.tier, verdict.category, urgent=True)
-    return verdict
-
-
 def _detector_ready() -> bool:
     from bot import crisis_model
     from bot.encoder import encoder_if_loaded
@@ -456,20 +451,28 @@ def _detector_ready() -> bool:
     return encoder_if_loaded() is not None and crisis_model.loaded() is not None
 
 
+def _conclude(text: str, findings: dict[str, bool], units, vectors) -> Verdict:
+    """The verdict from the rules' findings and, when there are embeddings, the detector's."""
+    verdict = decide(findings, _scores(units, vectors) if units else None)
+    if verdict.crisis and is_urgent(text):
+        return Verdict(verdict.tier, verdict.category, urgent=True)
+    return verdict
+
+
 async def assess(text: str) -> Verdict:
-    """The screen as the bot runs it: the rules at once, the detector's embeddings computed on
-    the encoder's worker thread (while another chat's turn uses the loop)."""
+    """The screen as the bot runs it: the detector's embeddings are computed on the encoder's
+    worker thread while the rules run here."""
     if not text or not text.strip():
         return Verdict()
-    findings = rule_findings(text)
-    scores = None
-    if _detector_ready():
-        from bot import crisis_model
-        from bot.encoder import shared_encoder
+    if not _detector_ready():
+        return _conclude(text, rule_findings(text), None, None)
+    from bot import crisis_model
+    from bot.encoder import shared_encoder
 
-        units = crisis_model.units(text)
-        scores = _scores(units, await shared_encoder().embed(units))
-    return _finish(text, decide(findings, scores))
+    units = crisis_model.units(text)
+    embedding = asyncio.ensure_future(shared_encoder().embed(units))
+    findings = rule_findings(text)
+    return _conclude(text, findings, units, await embedding)
 
 
 def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> Verdict:
@@ -477,14 +480,12 @@ def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> V
     embeddings in this thread; None screens with the rules alone."""
     if not text or not text.strip():
         return Verdict()
-    findings = rule_findings(text)
-    scores = None
-    if encode is not None:
-        from bot import crisis_model
+    if encode is None:
+        return _conclude(text, rule_findings(text), None, None)
+    from bot import crisis_model
 
-        units = crisis_model.units(text)
-        scores = _scores(units, encode(units))
-    return _finish(text, decide(findings, scores))
+    units = crisis_model.units(text)
+    return _conclude(text, rule_findings(text), units, encode(units))
 
 
 def warm_up() -> None:
