@@ -54,6 +54,9 @@ _FLOW_PAYLOAD = re.compile(
     r"^flow:(?:start:(?P<start>[a-z_]{1,40})|answer:(?P<answer>[a-z]{1,20})|stop)$"
 )
 SOMETHING_ELSE = "topic:other"
+# The reply's `custom` key that puts it ahead of the chat's other unsent messages.
+FIRST = "first"
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 
 
 class Conversation:
@@ -83,15 +86,22 @@ class Conversation:
             parts.append(text("abuse_discreet"))
         return [Reply("\n\n".join(parts)), _stay()]
 
-    async def on_text(self, user_id: int, message: str) -> list[Reply]:
-        """Free text typed by the person: screened for crisis before anything else."""
+    async def on_text(self, user_id: int, message: str | list[str]) -> list[Reply]:
+        """Free text typed by the person: screened for crisis before anything else. Several
+        messages that waited together (one thought split over a few sends) are one turn with
+        one answer; each is screened on its own."""
+        parts = [message] if isinstance(message, str) else [m for m in message if _said(m)]
+        if not any(_said(part) for part in parts):
+            return [Reply(text("empty_text"))]
+        message = "\n".join(parts)
         self.dialogue.start_reading(message)
         # The store's round trips run while the screen waits for the message's embedding.
-        verdict, _, asked = await asyncio.gather(
-            safety.assess(message),
+        *verdicts, _, asked = await asyncio.gather(
+            *(safety.assess(part) for part in parts),
             self.store.touch_user(user_id),
             self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS),
         )
+        verdict = safety.strongest(verdicts)
         if verdict.crisis:
             return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
         if asked is not None:
@@ -121,7 +131,7 @@ class Conversation:
         in the middle of a flow loses nothing."""
         logger.info("safety check (%s) for user %s", category, user_tag(user_id))
         await self.store.ask_safety(user_id, category, held)
-        return [safety_check(category)]
+        return _first([safety_check(category)])
 
     async def _safety_answer(
         self, user_id: int, asked: tuple[str, str | None], answer: str
@@ -226,13 +236,13 @@ class Conversation:
             parts.append(text("country_hint"))
         if category == "abuse":
             parts.append(text("abuse_discreet"))
-        return [Reply("\n\n".join(parts)), _stay()]
+        return _first([Reply("\n\n".join(parts)), _stay()])
 
     async def _someone_else(self, user_id: int) -> list[Reply]:
         """Someone else is in danger: the same lines, framed for the person helping them."""
         logger.info("helper reply for user %s", user_tag(user_id))
         parts = [text("crisis_other").rstrip(), *_every_line(await self.store.country(user_id))]
-        return [Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))]
+        return _first([Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))])
 
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
         disclosed = await self._disclosed(user_id)
@@ -270,6 +280,16 @@ class Conversation:
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies
+
+
+def _first(replies: list[Reply]) -> list[Reply]:
+    """Safety replies go to the head of the chat's queue of unsent messages (bot/outbox.py)."""
+    return [Reply(r.text, r.buttons, {**r.custom, FIRST: True}, r.rows) for r in replies]
+
+
+def _said(message: str) -> bool:
+    """False for text that is only spaces, including the ones `str.strip` keeps (zero-width)."""
+    return bool(_INVISIBLE.sub("", message))
 
 
 def _is_clear_no(answer: str) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import sys
+import time
 import warnings
 from typing import IO
 
@@ -89,3 +90,22 @@ def quiet_structlog() -> None:
 def user_tag(user_id: int | str) -> str:
     """A short stable hash, so logs can follow one conversation without naming the person."""
     return hashlib.sha256(f"trust-companion:{user_id}".encode()).hexdigest()[:10]
+
+
+class Every:
+    """At most one log line per `seconds` for one kind of event, so a flood of the same failure
+    is a line now and then (with a count of the ones left out), not a log that fills the disk."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.skipped = 0  # left out before the line that `now()` just allowed
+        self._last = float("-inf")
+        self._count = 0
+
+    def now(self) -> bool:
+        at = time.monotonic()
+        if at - self._last >= self.seconds:
+            self._last, self.skipped, self._count = at, self._count, 0
+            return True
+        self._count += 1
+        return False

@@ -1,4 +1,4 @@
-"""Starts and stops the whole bot: store, model, Telegram application (polling or webhook)."""
+"""Starts and stops the whole bot: store, model, intake (polling or webhook), turns, sender."""
 
 from __future__ import annotations
 
@@ -10,14 +10,27 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from telegram import Update
+
 from bot import safety
 from bot.conversation import MODEL_WAIT_SECONDS, Conversation
 from bot.dialogue import Dialogue
 from bot.flows.exercises import Exercises
+from bot.intake import WEBHOOK_PATH, Poller, WebhookServer
 from bot.nudges import POLL_SECONDS, DueLoop
+from bot.outbox import Sender
+from bot.pacing import ChatLimiter
 from bot.settings import Settings
 from bot.store import Store
-from bot.telegram import announce_commands, build_application, cancel_pacers, deliver
+from bot.telegram import (
+    announce_commands,
+    build_application,
+    cancel_pacers,
+    deliver,
+    handle_turn,
+    transmit,
+)
+from bot.turns import Turns
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -25,10 +38,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# A supervisor's stop timeout is commonly 10 s; the whole stop stays well inside it.
+STOP_TURN_SECONDS = 2.0
+STOP_SEND_SECONDS = 1.0
+
+
 class BotRunner:
     """One running bot. Tests pass an already loaded `agent` to skip the slow model load, or
     `load_model=False` to keep the bot in its model-still-loading state; `clock`, `tempo` and
-    `due_interval` let them run a ten-minute wait or a minute of breathing in moments."""
+    `due_interval` let them run a ten-minute wait or a minute of breathing in moments.
+    `rate_limit=False` lifts Telegram's limits, only for the benchmark of raw capacity."""
 
     def __init__(
         self,
@@ -55,6 +74,10 @@ class BotRunner:
         self.store: Store | None = None
         self.dialogue: Dialogue | None = None
         self.app = None
+        self.turns: Turns | None = None
+        self.sender: Sender | None = None
+        self.webhook: WebhookServer | None = None
+        self._polling: asyncio.Task | None = None
         self._loading: asyncio.Task | None = None
         self._screening: asyncio.Task | None = None
 
@@ -73,11 +96,24 @@ class BotRunner:
         conversation = Conversation(
             self.store, self.dialogue, model_wait=self._model_wait, exercises=exercises
         )
-        self.app = build_application(self.settings, conversation, rate_limit=self._rate_limit)
-        await self.app.initialize()
-        await announce_commands(self.app)
-        await self.app.start()
-        app = self.app
+        limiter = ChatLimiter() if self._rate_limit else ChatLimiter((), ())
+        self.app = app = build_application(self.settings, conversation, limiter)
+        await app.initialize()
+        await announce_commands(app)
+
+        async def send_row(row: dict) -> int | None:
+            return await transmit(app, row)
+
+        self.sender = Sender(self.store, send_row, limiter)
+        app.bot_data["wake_sender"] = self.sender.wake
+        self.sender.start()
+
+        async def turn(chat_id: int, rows: list) -> int:
+            return await handle_turn(app, chat_id, rows)
+
+        self.turns = Turns(self.store, turn)
+        # What a stop or a crash left unfinished goes first, in each chat's order.
+        resumed = await self.turns.resume()
 
         async def send(user_id: int, replies: list) -> None:
             await deliver(app, user_id, replies)
@@ -86,16 +122,30 @@ class BotRunner:
         await DueLoop([exercises.interrupted], send).tick()
         self._due = asyncio.create_task(DueLoop([exercises.due], send, self._due_interval).run())
         if self.settings.webhook:
-            await self.app.updater.start_webhook(
-                listen="0.0.0.0",
-                port=self.settings.webhook_port,
-                url_path="telegram",
-                webhook_url=self.settings.webhook_url,
+            self.webhook = WebhookServer(
+                self.store,
+                self.turns.wake,
+                self.settings.webhook_secret or "",
+                self.settings.webhook_listen,
+                self.settings.webhook_port,
+            )
+            await self.webhook.start()
+            await app.bot.set_webhook(
+                self.settings.webhook_url.rstrip("/") + WEBHOOK_PATH
+                if not self.settings.webhook_url.endswith(WEBHOOK_PATH)
+                else self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
             )
         else:
-            await self.app.updater.start_polling(poll_interval=0, timeout=self._poll_timeout)
-        logger.info("Receiving updates after %.1f s", time.monotonic() - started)
+            await app.bot.delete_webhook()
+            poller = Poller(app.bot, self.store, self.turns.wake, self._poll_timeout)
+            self._polling = asyncio.create_task(poller.run())
+        logger.info(
+            "Receiving updates after %.1f s (%d chats resumed)",
+            time.monotonic() - started,
+            resumed,
+        )
 
     async def wait_model(self) -> None:
         if self._loading is not None:
@@ -104,16 +154,26 @@ class BotRunner:
             await self._screening
 
     async def stop(self) -> None:
-        """Safe to call twice: tests stop a runner mid-test to simulate a restart."""
+        """Stops taking updates, lets the turn in progress finish (briefly), and leaves the rest
+        in the inbox and outbox for the next start. Safe to call twice: tests stop a runner
+        mid-test to simulate a restart."""
         app, self.app = self.app, None
-        if self._due is not None:
-            self._due.cancel()
+        for task in (self._polling, self._due):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in (self._polling, self._due) if t is not None), return_exceptions=True
+        )
+        self._polling = self._due = None
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        if self.turns is not None:
+            await self.turns.stop(STOP_TURN_SECONDS)
+        if self.sender is not None:
+            await self.sender.stop(STOP_SEND_SECONDS)
         if app is not None:
             await cancel_pacers(app)
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
             await app.shutdown()
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()

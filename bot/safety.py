@@ -401,6 +401,17 @@ class Verdict:
         return self.category if self.tier == "ask" else None
 
 
+def strongest(verdicts: list[Verdict]) -> Verdict:
+    """Several messages read as one turn, each screened on its own: the one that matters most
+    (a crisis, urgent first; then someone else in danger; then a question to ask)."""
+
+    def weight(v: Verdict) -> tuple[int, bool]:
+        rank = 3 if v.crisis else 2 if v.tier == "crisis" else 1 if v.ask else 0
+        return rank, v.urgent
+
+    return max(verdicts, key=weight, default=Verdict())
+
+
 def decide(findings: dict[str, bool], scores: dict[str, tuple[float, float]] | None) -> Verdict:
     """The tier from the rules' findings (`rule_findings`: category -> undoubted) and the
     detector's scores, (whole message, its surest sentence) by class; None when the detector is

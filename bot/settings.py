@@ -29,6 +29,8 @@ class Settings:
     webhook_port: int
     webhook_secret: str | None
     model_path: Path = MODEL_PATH
+    # A reverse proxy in front terminates TLS; the bot listens only where it can reach it.
+    webhook_listen: str = "127.0.0.1"
 
     @property
     def webhook(self) -> bool:
@@ -87,6 +89,14 @@ def load_settings(
             "BOT_WEBHOOK_SECRET may use only letters, digits, _ and - (1 to 256 characters)."
         )
 
+    if webhook_url is not None and webhook_secret is None:
+        # Without it anyone who finds the address could post updates as any user.
+        raise SettingsError(
+            "BOT_WEBHOOK_URL needs BOT_WEBHOOK_SECRET too (letters, digits, _ and -), so only "
+            "Telegram can post to the webhook."
+        )
+    listen = get("BOT_WEBHOOK_LISTEN") or "127.0.0.1"
+
     db_path = Path(get("BOT_DB_PATH") or ROOT / "var" / "bot.sqlite3")
     return Settings(
         token=token,
@@ -96,4 +106,5 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_port=int(port_text),
         webhook_secret=webhook_secret,
+        webhook_listen=listen,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import aiosqlite
@@ -88,18 +90,57 @@ MIGRATIONS: list[str] = [
         asked_at  REAL NOT NULL
     );
     """,
+    # The durable inbox and outbox (bot/intake.py, bot/turns.py, bot/outbox.py). The inbox
+    # also remembers answered update ids, the job processed_updates did.
+    """
+    CREATE TABLE inbox (
+        update_id    INTEGER PRIMARY KEY,
+        chat_id      INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        body         TEXT,
+        received_at  REAL NOT NULL,
+        done_at      REAL,
+        outcome      TEXT
+    );
+    CREATE INDEX inbox_pending ON inbox (chat_id, update_id) WHERE done_at IS NULL;
+    INSERT INTO inbox (update_id, chat_id, kind, received_at, done_at, outcome)
+        SELECT update_id, 0, 'unknown', processed_at, processed_at, 'done'
+        FROM processed_updates;
+    DROP TABLE processed_updates;
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id     INTEGER NOT NULL,
+        update_id   INTEGER,
+        priority    INTEGER NOT NULL DEFAULT 0,
+        method      TEXT NOT NULL,
+        body        TEXT,
+        created_at  REAL NOT NULL,
+        not_before  REAL NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        sent_at     REAL,
+        failed      TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (chat_id, priority DESC, id)
+        WHERE sent_at IS NULL AND failed IS NULL;
+    CREATE INDEX outbox_by_update ON outbox (update_id) WHERE update_id IS NOT NULL;
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
 
 # Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
 UPDATE_MEMORY_SECONDS = 2 * 24 * 3600
+# Sent and failed outbox rows are kept (without their text) as long, for the record.
+OUTBOX_MEMORY_SECONDS = UPDATE_MEMORY_SECONDS
 
 
 class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        # The connection is shared by every task and runs in autocommit; statements that must
+        # land together take this lock so no other BEGIN nests inside theirs.
+        self._atomic_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -118,7 +159,7 @@ class Store:
         store = cls(db, path)
         try:
             await store._migrate()
-            await store._forget_old_updates()
+            await store._forget_old_rows()
         except BaseException:
             # A refused or failed migration must not leave aiosqlite's thread running: it would
             # keep the process from exiting.
@@ -139,20 +180,29 @@ class Store:
         """`statement VALUES (...), (...)`: the rows in one statement, so one transaction (an
         explicit one around several statements beyond SQLite's limit on parameters)."""
         chunks = [rows[i : i + INSERT_CHUNK] for i in range(0, len(rows), INSERT_CHUNK)]
-        several = len(chunks) > 1
-        if several:
+        steps = [
+            (
+                f"{statement} VALUES "
+                + ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk)),
+                tuple(v for row in chunk for v in row),
+            )
+            for chunk in chunks
+        ]
+        if len(steps) == 1:
+            await self._db.execute(*steps[0])
+        elif steps:
+            await self._atomic(steps)
+
+    async def _atomic(self, steps: Iterable[tuple[str, tuple]]) -> None:
+        """Several statements as one transaction."""
+        async with self._atomic_lock:
             await self._db.execute("BEGIN")
-        try:
-            for chunk in chunks:
-                values = ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk))
-                await self._db.execute(
-                    f"{statement} VALUES {values}", [v for row in chunk for v in row]
-                )
-        except BaseException:
-            if several:  # or the connection would stay inside a transaction from now on
+            try:
+                for sql, params in steps:
+                    await self._db.execute(sql, params)
+            except BaseException:  # or the connection would stay inside a transaction
                 await self._db.execute("ROLLBACK")
-            raise
-        if several:
+                raise
             await self._db.execute("COMMIT")
 
     async def close(self) -> None:
@@ -174,21 +224,157 @@ class Store:
                 f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
             )
 
-    async def _forget_old_updates(self) -> None:
+    async def _forget_old_rows(self) -> None:
+        cutoff = time.time() - UPDATE_MEMORY_SECONDS
+        await self._db.execute("DELETE FROM inbox WHERE done_at < ?", (cutoff,))
         await self._db.execute(
-            "DELETE FROM processed_updates WHERE processed_at < ?",
-            (time.time() - UPDATE_MEMORY_SECONDS,),
+            "DELETE FROM outbox WHERE COALESCE(sent_at, created_at) < ?"
+            " AND (sent_at IS NOT NULL OR failed IS NOT NULL)",
+            (time.time() - OUTBOX_MEMORY_SECONDS,),
         )
 
-    # --- updates -------------------------------------------------------------------------------
+    # --- the inbox: updates as Telegram sent them, durable before they are confirmed ----------
 
-    async def claim_update(self, update_id: int) -> bool:
-        """True the first time an update id is seen; False for a redelivery."""
-        cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, time.time()),
+    async def receive(self, updates: list[tuple[int, int, str, str]]) -> list[int]:
+        """Stores (update_id, chat_id, kind, raw JSON) rows; returns the chats that got one
+        that is new (a redelivered id is ignored)."""
+        if not updates:
+            return []
+        now = time.time()
+        known = {
+            row[0]
+            for row in await self._rows(
+                f"SELECT update_id FROM inbox WHERE update_id IN ({', '.join('?' * len(updates))})",
+                tuple(u[0] for u in updates),
+            )
+        }
+        fresh = [(*u, now) for u in updates if u[0] not in known]
+        await self._insert(
+            "INSERT OR IGNORE INTO inbox (update_id, chat_id, kind, body, received_at)", fresh
         )
-        return cursor.rowcount == 1
+        return list(dict.fromkeys(u[1] for u in fresh))
+
+    async def waiting_chats(self) -> list[int]:
+        """Chats with unfinished updates, oldest first: what a restart resumes."""
+        rows = await self._rows(
+            "SELECT chat_id FROM inbox WHERE done_at IS NULL"
+            " GROUP BY chat_id ORDER BY MIN(update_id)"
+        )
+        return [row[0] for row in rows]
+
+    async def waiting_updates(self, chat_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """A chat's unfinished updates in order, as (update_id, kind, raw JSON)."""
+        rows = await self._rows(
+            "SELECT update_id, kind, body FROM inbox WHERE chat_id = ? AND done_at IS NULL"
+            " ORDER BY update_id LIMIT ?",
+            (chat_id, limit),
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def count_waiting(self) -> int:
+        return (await self._row("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL"))[0]
+
+    async def answered(self, update_ids: list[int]) -> bool:
+        """True when a turn's replies were recorded already (a crash came between recording
+        them and marking the turn done): the turn is not run twice."""
+        row = await self._row(
+            f"SELECT 1 FROM outbox WHERE update_id IN ({', '.join('?' * len(update_ids))}) LIMIT 1",
+            tuple(update_ids),
+        )
+        return row is not None
+
+    async def finish_turn(
+        self,
+        update_ids: list[int],
+        outcome: str,
+        sends: list[tuple[int, int, str, str]] = (),
+    ) -> None:
+        """Records a turn's sends as (chat_id, priority, method, JSON body) outbox rows and marks
+        its updates done, together: an update is done exactly when its replies are durable.
+        The update's text goes with it (the body is cleared)."""
+        now = time.time()
+        key = update_ids[-1] if update_ids else None
+        steps = [
+            (
+                "INSERT INTO outbox (chat_id, update_id, priority, method, body, created_at,"
+                " not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, key, priority, method, body, now, now),
+            )
+            for chat_id, priority, method, body in sends
+        ]
+        marks = ", ".join("?" * len(update_ids))
+        steps.append(
+            (
+                f"UPDATE inbox SET done_at = ?, outcome = ?, body = NULL"
+                f" WHERE update_id IN ({marks})",
+                (now, outcome, *update_ids),
+            )
+        )
+        await self._atomic(steps)
+
+    # --- the outbox: every message the bot sends, durable before it is sent --------------------
+
+    async def queue_sends(self, sends: list[tuple[int, int, str, str]]) -> None:
+        """Sends that belong to no update (a due follow-up, a pacer's last word)."""
+        now = time.time()
+        await self._insert(
+            "INSERT INTO outbox (chat_id, priority, method, body, created_at, not_before)",
+            [(*send, now, now) for send in sends],
+        )
+
+    async def next_sends(self, limit: int = 500) -> list[dict]:
+        """Each waiting chat's first unsent row (highest priority, then oldest), oldest chat
+        first. A chat's later rows wait behind its first, so its order holds through retries."""
+        rows = await self._rows(
+            "SELECT o.id, o.chat_id, o.priority, o.method, o.body, o.not_before, o.attempts,"
+            " o.created_at"
+            " FROM outbox o WHERE o.sent_at IS NULL AND o.failed IS NULL AND o.id = ("
+            "  SELECT p.id FROM outbox p WHERE p.chat_id = o.chat_id"
+            "  AND p.sent_at IS NULL AND p.failed IS NULL ORDER BY p.priority DESC, p.id LIMIT 1)"
+            " ORDER BY o.priority DESC, o.id LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    async def sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
+        """A row was delivered: its text is dropped, and the message id kept for /clear."""
+        now = time.time()
+        steps = [("UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id))]
+        if message_id is not None:
+            steps.append(
+                (
+                    "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
+                    " VALUES (?, ?, ?)",
+                    (chat_id, message_id, now),
+                )
+            )
+        await self._atomic(steps)
+
+    async def retry_send(self, row_id: int, not_before: float) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
+            (not_before, row_id),
+        )
+
+    async def give_up_send(self, row_id: int, reason: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET failed = ?, body = NULL, attempts = attempts + 1 WHERE id = ?",
+            (reason, row_id),
+        )
+
+    async def has_unsent(self, chat_id: int) -> bool:
+        row = await self._row(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL LIMIT 1",
+            (chat_id,),
+        )
+        return row is not None
+
+    async def outbox_counts(self) -> dict[str, int]:
+        row = await self._row(
+            "SELECT SUM(sent_at IS NULL AND failed IS NULL), SUM(sent_at IS NOT NULL),"
+            " SUM(failed IS NOT NULL) FROM outbox"
+        )
+        return {"waiting": row[0] or 0, "sent": row[1] or 0, "failed": row[2] or 0}
 
     # --- users ---------------------------------------------------------------------------------
 

@@ -1,8 +1,11 @@
-"""The one place that talks to Telegram: handlers, rendering, commands."""
+"""The one place that talks to Telegram: turns from the inbox, handlers, rendering into outbox
+rows, and sending those rows (bot/outbox.py drives when)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import json
 import logging
 import time
 import traceback
@@ -16,27 +19,24 @@ from telegram import (
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
-from bot.conversation import Conversation, country_question
+from bot.conversation import FIRST, Conversation, country_question
 from bot.dialogue import Button, Reply
 from bot.flows.exercises import Pace
 from bot.http import AiohttpRequest
-from bot.logs import user_tag
+from bot.logs import Every, user_tag
+from bot.outbox import FIRST_PRIORITY
 from bot.pacing import ChatLimiter, play
 from bot.settings import Settings
 from bot.texts import text
-from bot.updates import PerChatUpdateProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -58,26 +58,31 @@ DELETABLE_SECONDS = 48 * 3600 - 300
 PRIVATE = filters.ChatType.PRIVATE
 
 
+# A turn's sends, collected while its handlers run and recorded with the turn (handle_turn).
+_TURN: contextvars.ContextVar[list | None] = contextvars.ContextVar("turn", default=None)
+_POISON_LOG = Every(60.0)
+
+
 def build_application(
-    settings: Settings, conversation: Conversation, rate_limit: bool = True
+    settings: Settings, conversation: Conversation, limiter: ChatLimiter | None = None
 ) -> Application:
+    """python-telegram-bot for its Bot client and handler dispatch; updates come from our own
+    intake (bot/intake.py), so it has no updater, and sends go through the outbox."""
     builder = (
         ApplicationBuilder()
         .token(settings.token or "")
-        .concurrent_updates(PerChatUpdateProcessor())
+        .updater(None)
         .request(AiohttpRequest())
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data["conversation"] = conversation
-    app.bot_data["limiter"] = ChatLimiter()
+    app.bot_data["limiter"] = limiter or ChatLimiter()
     app.bot_data["pacers"] = set()
+    app.bot_data["wake_sender"] = lambda: None
 
-    app.add_handler(TypeHandler(Update, _skip_redelivered), group=-1)
     app.add_handler(CommandHandler("start", _on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", _on_help, filters=PRIVATE))
     app.add_handler(CommandHandler("sos", _on_sos, filters=PRIVATE))
@@ -95,7 +100,6 @@ def build_application(
     )
     message = PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(message & filters.COMMAND, _on_unknown_command))
-    app.add_handler(MessageHandler(message & filters.TEXT, _on_text))
     app.add_handler(MessageHandler(message & filters.CAPTION, _on_caption))
     app.add_handler(MessageHandler(message, _on_non_text))
     app.add_error_handler(_on_error)
@@ -114,17 +118,92 @@ def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
     return context.application.bot_data["conversation"]
 
 
-async def _skip_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Telegram redelivers updates a crashed bot never confirmed; answer each only once."""
-    store = _conversation(context).store
-    if not await store.claim_update(update.update_id):
-        logger.info("skipping redelivered update %s", update.update_id)
-        raise ApplicationHandlerStop
-    if update.message and update.effective_chat:
-        # Remembered so /clear can delete the person's messages too, not only ours.
-        await store.remember_messages(
-            update.effective_chat.id, [update.message.message_id], update.message.date.timestamp()
-        )
+async def handle_turn(app: Application, chat_id: int, rows: list[tuple[int, str, str]]) -> int:
+    """One turn of a chat (bot/turns.py): the texts waiting at its head together, or else its
+    first update alone. Records the turn done with its sends in one transaction; returns how
+    many rows it took."""
+    conversation: Conversation = app.bot_data["conversation"]
+    store = conversation.store
+    raws = [_json(body) for _, _, body in rows]
+    texts = 0
+    while texts < len(rows) and _plain_text(rows[texts][1], raws[texts]):
+        texts += 1
+    taken = rows[: texts or 1]
+    ids = [row[0] for row in taken]
+    if await store.answered(ids):  # a crash came after its replies were recorded
+        await store.finish_turn(ids, "done")
+        return len(taken)
+    updates, poison = [], []
+    for (update_id, kind, _), raw in zip(taken, raws, strict=False):
+        try:
+            updates.append(Update.de_json(raw, app.bot))
+        except Exception as error:  # noqa: BLE001 - whatever the library cannot read
+            poison.append(update_id)
+            if _POISON_LOG.now():
+                # The id and kind only: the body may hold what someone wrote.
+                logger.warning(
+                    "skipped update %s (%s) that could not be read: %s (%d similar left out)",
+                    update_id,
+                    kind,
+                    type(error).__name__,
+                    _POISON_LOG.skipped,
+                )
+    if poison:
+        await store.finish_turn(poison, "unreadable")
+    sends: list = []
+    outcome = "done"
+    if updates:
+        token = _TURN.set(sends)
+        try:
+            await _remember_incoming(store, updates)
+            if texts:
+                user_id = updates[0].effective_user.id
+                said = [u.message.text for u in updates]
+                sends.extend(render(chat_id, await conversation.on_text(user_id, said)))
+            else:
+                await app.process_update(updates[0])  # its handlers' errors go to _on_error
+        except Exception as error:  # noqa: BLE001 - the text path's own failure
+            outcome = "failed"
+            _log_failure(error, "handling a turn", chat_id)
+            sends.append(render(chat_id, [Reply(text("error"))])[0])
+        finally:
+            _TURN.reset(token)
+        await store.finish_turn([u.update_id for u in updates], outcome, sends)
+    if sends:
+        app.bot_data["wake_sender"]()
+    return len(taken)
+
+
+def _json(body: str | None):
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def _plain_text(kind: str, raw) -> bool:
+    """A message in a private chat that is text and no command: what may share a turn."""
+    message = raw.get("message") if isinstance(raw, dict) and kind == "message" else None
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+        return False
+    if (message.get("chat") or {}).get("type") != "private":
+        return False
+    entities = message.get("entities") or []
+    return not any(
+        isinstance(e, dict) and e.get("type") == "bot_command" and e.get("offset") == 0
+        for e in entities
+    )
+
+
+async def _remember_incoming(store, updates: list[Update]) -> None:
+    """So /clear can delete the person's messages too, not only ours."""
+    for update in updates:
+        if update.message and update.effective_chat:
+            await store.remember_messages(
+                update.effective_chat.id,
+                [update.message.message_id],
+                update.message.date.timestamp(),
+            )
 
 
 async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -191,11 +270,6 @@ async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def _on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    replies = await _conversation(context).on_text(update.effective_user.id, update.message.text)
-    await send_replies(update, context, replies)
-
-
 async def _on_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await _conversation(context).on_text(update.effective_user.id, update.message.caption)
     await send_replies(update, context, [Reply(text("caption_note")), *replies])
@@ -219,15 +293,19 @@ async def _on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    await query.answer()
+    try:
+        await query.answer()  # only stops the spinner on the button; the tap still counts
+    except TelegramError as error:
+        logger.info("could not answer a button tap: %s", type(error).__name__)
     replies = await _conversation(context).on_payload(update.effective_user.id, query.data or "")
     if replies and query.message is not None:
-        await _mark_chosen(query, query.data)
+        _TURN.get().append(_mark_chosen(query, query.data))
     await send_replies(update, context, replies)
 
 
-async def _mark_chosen(query, payload: str) -> None:
-    """Drop the keyboard (no double taps) and show which option was picked."""
+def _mark_chosen(query, payload: str) -> tuple[int, int, str, str]:
+    """Drop the keyboard (no double taps) and show which option was picked: an edit that goes
+    out before the replies (a failed edit is given up; the tap still counts)."""
     message = query.message
     title = next(
         (
@@ -238,13 +316,11 @@ async def _mark_chosen(query, payload: str) -> None:
         ),
         None,
     )
-    try:
-        if title and message.text:
-            await query.edit_message_text(f"{message.text}\n\n→ {title}")
-        else:
-            await query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass  # the message may be too old to edit; the tap still counts
+    chat_id = message.chat.id
+    if title and message.text:
+        body = {"message_id": message.message_id, "text": f"{message.text}\n\n→ {title}"}
+        return (chat_id, 0, "editMessageText", json.dumps(body))
+    return (chat_id, 0, "editMessageReplyMarkup", json.dumps({"message_id": message.message_id}))
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,25 +345,89 @@ async def send_replies(
 
 
 async def deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
-    """Sends replies to a private chat (whose id is the person's id): answers to an update,
-    and the messages the bot starts itself (a due follow-up, an offer after a restart)."""
-    conversation: Conversation = app.bot_data["conversation"]
-    sent = []
+    """Queues replies for a private chat (whose id is the person's id): inside a turn they are
+    recorded with it; otherwise (a due follow-up, an offer after a restart, a pacer's last
+    word) they are queued at once."""
+    sends = render(chat_id, replies)
+    turn = _TURN.get()
+    if turn is not None:
+        turn.extend(sends)
+        return
+    if sends:
+        await app.bot_data["conversation"].store.queue_sends(sends)
+        app.bot_data["wake_sender"]()
+
+
+def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]]:
+    """Replies as outbox rows (chat, priority, method, JSON body): long texts split to fit
+    Telegram, buttons on the last part, a paced exercise as a row that starts its pacer."""
+    sends = []
     for reply in replies:
+        priority = FIRST_PRIORITY if reply.custom.get(FIRST) else 0
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            message = await app.bot.send_message(
-                chat_id, chunk, reply_markup=keyboard(reply.buttons, reply.rows) if last else None
-            )
-            sent.append(message.message_id)
+            body: dict = {"text": chunk}
+            markup = keyboard(reply.buttons, reply.rows) if index == len(chunks) - 1 else None
+            if markup is not None:
+                body["reply_markup"] = markup.to_dict()
+            sends.append((chat_id, priority, "sendMessage", json.dumps(body)))
         if isinstance(pace := reply.custom.get("pace"), Pace):
-            # Pacing takes a minute; it runs beside the handler so "Stop" can be tapped meanwhile.
-            task = asyncio.create_task(_pace(app, chat_id, pace))
-            app.bot_data["pacers"].add(task)
-            task.add_done_callback(app.bot_data["pacers"].discard)
-    if sent:
-        await conversation.store.remember_messages(chat_id, sent, time.time())
+            sends.append((chat_id, priority, "pace", json.dumps(_pace_body(pace))))
+    return sends
+
+
+async def transmit(app: Application, row: dict) -> int | None:
+    """Sends one outbox row (bot/outbox.py calls this); the new message's id, if any."""
+    chat_id, body = row["chat_id"], json.loads(row["body"])
+    method = row["method"]
+    if method == "sendMessage":
+        markup = body.get("reply_markup")
+        message = await app.bot.send_message(
+            chat_id,
+            body["text"],
+            reply_markup=InlineKeyboardMarkup.de_json(markup, app.bot) if markup else None,
+        )
+        return message.message_id
+    if method == "editMessageText":
+        await app.bot.edit_message_text(body["text"], chat_id, body["message_id"])
+    elif method == "editMessageReplyMarkup":
+        await app.bot.edit_message_reply_markup(chat_id, body["message_id"], reply_markup=None)
+    elif method == "pace":
+        # Pacing takes a minute; it runs beside the sender so "Stop" can be tapped meanwhile.
+        task = asyncio.create_task(_pace(app, chat_id, _pace_of(body)))
+        app.bot_data["pacers"].add(task)
+        task.add_done_callback(app.bot_data["pacers"].discard)
+    else:
+        raise ValueError(f"unknown outbox method {method}")
+    return None
+
+
+def _pace_body(pace: Pace) -> dict:
+    return {
+        "run_id": pace.run_id,
+        "token": pace.token,
+        "frames": [list(frame) for frame in pace.frames],
+        "stop": [pace.stop.title, pace.stop.payload],
+        "paused": pace.paused,
+    }
+
+
+def _pace_of(body: dict) -> Pace:
+    return Pace(
+        body["run_id"],
+        body["token"],
+        tuple((frame, seconds) for frame, seconds in body["frames"]),
+        Button(*body["stop"]),
+        body["paused"],
+    )
+
+
+def _log_failure(error: BaseException, doing: str, chat_id: int) -> None:
+    # Type and stack only: exception messages can quote what the person wrote.
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    logger.error(
+        "%s while %s for user %s\n%s", type(error).__name__, doing, user_tag(chat_id), stack
+    )
 
 
 class _PacedMessage:

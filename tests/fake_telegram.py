@@ -32,6 +32,17 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    failed: bool = False  # answered with an error (fail()): Telegram did not deliver it
+
+
+@dataclass
+class Failure:
+    """How the next call of a method fails: an HTTP error (429 with `retry_after`, a 5xx,
+    a 400/403), or a `hang` of that many seconds (the client times out) before a 500."""
+
+    status: int = 500
+    retry_after: int | None = None
+    hang: float = 0.0
 
 
 class FakeTelegram:
@@ -45,6 +56,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self.undeletable: set[int] = set()
+        self._failures: dict[str, list[Failure]] = {}
         # When each update first left in a getUpdates response: the benchmarks measure latency
         # from the moment the bot had the update, not from when it was queued here.
         self.handed_out: dict[int, float] = {}
@@ -83,6 +95,10 @@ class FakeTelegram:
             self._updates.append(update)
             self._new_update.notify_all()
         return update
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        """The next calls of `method` fail as given, one failure a call, in order."""
+        self._failures.setdefault(method, []).extend(failures)
 
     async def redeliver(self, update: dict) -> None:
         """Hands out an already confirmed update once more, as after a crash before confirming."""
@@ -127,10 +143,13 @@ class FakeTelegram:
     # --- what tests read -------------------------------------------------------------------
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[dict]:
+        """What was delivered (calls answered with an error are left out)."""
         return [
             c.params
             for c in self.calls
-            if c.method == method and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+            if c.method == method
+            and not c.failed
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]
 
     async def wait_for(
@@ -169,13 +188,17 @@ class FakeTelegram:
             )
         method = request.match_info["method"]
         params = await self._params(request)
+        failures = self._failures.get(method)
+        failure = failures.pop(0) if failures else None
         if method != "getUpdates":
-            call = Call(method, params)
+            call = Call(method, params, failed=failure is not None)
             for listener in self.listeners:
                 listener(call)
             async with self._new_call:
                 self.calls.append(call)
                 self._new_call.notify_all()
+        if failure is not None:
+            return await self._failed(failure)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
@@ -183,6 +206,21 @@ class FakeTelegram:
         if isinstance(result, web.Response):
             return result
         return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _failed(failure: Failure) -> web.Response:
+        if failure.hang:
+            await asyncio.sleep(failure.hang)
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": failure.status,
+            "description": {429: "Too Many Requests", 403: "Forbidden: bot was blocked"}.get(
+                failure.status, "Internal Server Error"
+            ),
+        }
+        if failure.retry_after is not None:
+            body["parameters"] = {"retry_after": failure.retry_after}
+        return web.json_response(body, status=failure.status)
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
@@ -207,6 +245,7 @@ class FakeTelegram:
         """As on Telegram: an update is handed out until a later offset confirms it."""
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
 
         def pending() -> list[dict]:
             return [u for u in self._updates if u["update_id"] >= offset]
@@ -220,7 +259,7 @@ class FakeTelegram:
                     )
                 except asyncio.TimeoutError:
                     pass
-            batch, self._redeliver = pending() + self._redeliver, []
+            batch, self._redeliver = (pending() + self._redeliver)[:limit], []
         now = time.monotonic()
         for update in batch:
             self.handed_out.setdefault(update["update_id"], now)

@@ -129,12 +129,12 @@ async def test_logs_hold_neither_message_text_nor_token(start_bot, fake_tg, capf
     assert "check her phone" not in everything
 
 
-async def test_one_persons_messages_are_answered_in_order(start_bot, fake_tg, texts_of):
+async def test_one_persons_updates_are_answered_in_order(start_bot, fake_tg, texts_of):
     await start_bot()
+    # A command is a turn of its own, so the texts around it cannot join into one.
     said = [
         ("hello there", "utter_greet"),
-        ("thank you so much", "utter_thanks"),
-        ("are you a real person", "utter_bot_challenge"),
+        ("/help", "utter_help"),
         ("bye for now", "utter_goodbye"),
     ]
     for message, _ in said:
@@ -142,3 +142,17 @@ async def test_one_persons_messages_are_answered_in_order(start_bot, fake_tg, te
     replies = await fake_tg.wait_for(chat_id=USER, count=len(said))
     for reply, (_, response) in zip(replies, said, strict=True):
         assert reply["text"] in texts_of(response)
+
+
+async def test_texts_waiting_together_are_one_turn_each_screened(start_bot, fake_tg):
+    other = USER + 1
+    # Queued before the bot reads them, as after a moment offline: one thought in three sends.
+    for message in ["he hasnt texted", "its been 4 hours", "i feel sick"]:
+        await fake_tg.send_text(USER, message)
+    for message in ["ok so", "i took all my pills an hour ago", "sorry for rambling"]:
+        await fake_tg.send_text(other, message)
+    await start_bot()
+    crisis = (await fake_tg.wait_for(chat_id=other))[0]
+    assert crisis["text"].startswith("If you are in danger right now, call")
+    await fake_tg.settle()
+    assert 1 <= len(fake_tg.sent(USER)) <= 2  # one answer (and perhaps its offer), not three

@@ -1,0 +1,126 @@
+"""Fair turns over the durable inbox: chats run side by side, one chat's updates in order.
+
+A chat with work has one task, and it holds a running slot only while a turn is actually being
+handled, so a chat with a backlog of hundreds waits for nothing and makes no one else wait
+(python-telegram-bot's concurrent mode held one of its 64 slots per queued update, all of them
+waiting on one chat's lock). Order within a chat is a property of the data: the chat's
+unfinished rows, oldest first.
+
+People split one thought over several messages ("he hasnt texted" / "its been 4 hours" / "i feel
+sick"). Texts that are waiting together when the chat's turn comes are handed over together
+(`handle` decides how many it takes as one turn), and while the chat's last answer is still
+waiting to go out (Telegram allows about a message a second), the next turn waits for it a
+moment, so a burst of thirty messages gets a handful of answers, not thirty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_RUNNING = 64
+# Rows read for one turn: what `handle` may take together (each is still screened on its own).
+MAX_TURN_ROWS = 10
+# The longest a turn waits for the chat's previous answer to go out.
+HOLD_SECONDS = 2.0
+HOLD_STEP = 0.1
+
+# Handles the first rows of a chat's waiting (update_id, kind, raw JSON) rows as one turn,
+# records it done, and returns how many rows it took (at least one).
+Handle = Callable[[int, list[tuple[int, str, str]]], Awaitable[int]]
+
+
+class Turns:
+    def __init__(
+        self,
+        store: Store,
+        handle: Handle,
+        max_running: int = MAX_RUNNING,
+        hold: float = HOLD_SECONDS,
+    ) -> None:
+        self.store = store
+        self.handle = handle
+        self.hold = hold
+        self._slots = asyncio.Semaphore(max_running)
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._again: set[int] = set()
+        self._in_turn: set[asyncio.Task] = set()
+        self._stopping = False
+
+    async def resume(self) -> int:
+        """At start: the chats a stop or a crash left with unfinished updates go first."""
+        chats = await self.store.waiting_chats()
+        self.wake(chats)
+        return len(chats)
+
+    def wake(self, chats: list[int]) -> None:
+        for chat in chats:
+            if self._stopping:
+                return
+            self._again.add(chat)
+            if chat not in self._tasks:
+                self._tasks[chat] = asyncio.create_task(self._chat(chat))
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def stop(self, timeout: float) -> None:
+        """Takes no new turn; a turn being handled gets up to `timeout` to finish. Whatever is
+        left stays in the inbox for the next start."""
+        self._stopping = True
+        for task in self._tasks.values():
+            if task not in self._in_turn:
+                task.cancel()
+        busy = list(self._in_turn)
+        if busy:
+            await asyncio.wait(busy, timeout=timeout)
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _chat(self, chat: int) -> None:
+        answered = False
+        try:
+            while chat in self._again and not self._stopping:
+                self._again.discard(chat)
+                while not self._stopping:
+                    if answered:
+                        await self._wait_for_answer(chat)
+                    rows = await self.store.waiting_updates(chat, MAX_TURN_ROWS)
+                    if not rows or self._stopping:
+                        break
+                    async with self._slots:
+                        if self._stopping:
+                            return
+                        await self._turn(chat, rows)
+                    answered = True
+        finally:
+            self._tasks.pop(chat, None)
+
+    async def _turn(self, chat: int, rows: list[tuple[int, str, str]]) -> None:
+        task = asyncio.current_task()
+        self._in_turn.add(task)
+        try:
+            await self.handle(chat, rows)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - `handle` records its own failures
+            # Reached only if recording failed too (the disk, say): the rows stay unfinished
+            # and are tried again after a pause rather than in a tight loop.
+            logger.error("%s while recording a turn", type(error).__name__)
+            await asyncio.sleep(1.0)
+        finally:
+            self._in_turn.discard(task)
+
+    async def _wait_for_answer(self, chat: int) -> None:
+        deadline = time.monotonic() + self.hold
+        while time.monotonic() < deadline and await self.store.has_unsent(chat):
+            await asyncio.sleep(HOLD_STEP)
