@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := models/trust.tar.gz
 
-.PHONY: run test train chat lint eval bench clean
+.PHONY: run test train chat lint eval bench bench-faults clean
 
 run: train
 	$(PY) -m bot run
@@ -23,6 +23,10 @@ eval: train
 # fresh clone trains once, not twice.
 bench: $(INSTALLED)
 	$(PY) -m bot bench
+
+# Crashes, failing sends, floods and stops, tried on the real bot process; prints one table.
+bench-faults: train
+	$(PY) -m bench.faults
 
 train: $(INSTALLED)
 	$(PY) -m bot train

@@ -53,6 +53,7 @@ class LoggedProcess:
         self.markers = markers
         self.marks: dict[str, float] = {}
         self.tail: list[str] = []
+        self.log_bytes = 0
         self._seen = threading.Condition()
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
@@ -68,6 +69,7 @@ class LoggedProcess:
 
     def _read(self) -> None:
         for line in self.proc.stderr:
+            self.log_bytes += len(line.encode())
             self.tail = (self.tail + [line.rstrip()])[-40:]
             for name, marker in self.markers.items():
                 if marker in line and name not in self.marks:

@@ -115,6 +115,7 @@ async def play(
     chat_id: int,
     limiter: ChatLimiter,
     still_running: Callable[[], Awaitable[bool]],
+    gap: float = PACE_GAP,
 ) -> bool:
     """True when the pacing ran to its end; False when the run was stopped meanwhile."""
     start = time.monotonic()
@@ -124,7 +125,7 @@ async def play(
 
     async def update(change: Callable[[], Awaitable[None]]) -> None:
         nonlocal last_update
-        if (delay := last_update + PACE_GAP - time.monotonic()) > 0:
+        if (delay := last_update + gap - time.monotonic()) > 0:
             await asyncio.sleep(delay)
         await limiter.run(chat_id, change)
         last_update = time.monotonic()
@@ -135,7 +136,7 @@ async def play(
         if (delay := due - time.monotonic()) > 0:
             await asyncio.sleep(delay)
         final = index == len(pace.frames) - 1
-        earliest = max(limiter.next_allowed(chat_id), last_update + PACE_GAP)
+        earliest = max(limiter.next_allowed(chat_id), last_update + gap)
         if last_frame and not final and earliest >= ends:
             continue
         if not await still_running():

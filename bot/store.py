@@ -122,7 +122,6 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_pending ON outbox (chat_id, priority DESC, id)
         WHERE sent_at IS NULL AND failed IS NULL;
-    CREATE INDEX outbox_by_update ON outbox (update_id) WHERE update_id IS NOT NULL;
     """,
 ]
 
@@ -273,15 +272,6 @@ class Store:
 
     async def count_waiting(self) -> int:
         return (await self._row("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL"))[0]
-
-    async def answered(self, update_ids: list[int]) -> bool:
-        """True when a turn's replies were recorded already (a crash came between recording
-        them and marking the turn done): the turn is not run twice."""
-        row = await self._row(
-            f"SELECT 1 FROM outbox WHERE update_id IN ({', '.join('?' * len(update_ids))}) LIMIT 1",
-            tuple(update_ids),
-        )
-        return row is not None
 
     async def finish_turn(
         self,

@@ -129,10 +129,6 @@ async def handle_turn(app: Application, chat_id: int, rows: list[tuple[int, str,
     while texts < len(rows) and _plain_text(rows[texts][1], raws[texts]):
         texts += 1
     taken = rows[: texts or 1]
-    ids = [row[0] for row in taken]
-    if await store.answered(ids):  # a crash came after its replies were recorded
-        await store.finish_turn(ids, "done")
-        return len(taken)
     updates, poison = [], []
     for (update_id, kind, _), raw in zip(taken, raws, strict=False):
         try:

@@ -155,3 +155,41 @@ async def test_flood_from_one_person_gets_a_handful_of_answers(start_bot, fake_t
     await fake_tg.settle(quiet=3.0, timeout=60)
     answers = len(fake_tg.sent(USER))
     assert 1 <= answers <= 12
+
+
+async def test_webhook_takes_updates_from_telegram_only(fake_tg, agent, tmp_path, texts_of):
+    import aiohttp
+
+    from bot.runner import BotRunner
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "bot.sqlite3", fake_tg.base_url)
+    settings = type(settings)(
+        **{
+            **settings.__dict__,
+            "webhook_url": "https://bot.example.org/telegram",
+            "webhook_secret": "s3cret-hook",
+            "webhook_port": 0,  # any free port, on 127.0.0.1 (the default listen address)
+        }
+    )
+    runner = BotRunner(settings, agent=agent)
+    await runner.start()
+    try:
+        [hook] = fake_tg.sent(method="setWebhook")
+        assert hook["url"] == "https://bot.example.org/telegram"
+        assert hook["secret_token"] == "s3cret-hook"
+        url = f"http://127.0.0.1:{runner.webhook.port}/telegram"
+        update = fake_tg.message_update(USER, {"text": "hello there"})
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update) as response:
+                assert response.status == 403  # no secret
+            too_big = {**update, "padding": "x" * (1024 * 1024)}
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-hook"}
+            async with http.post(url, json=too_big, headers=headers) as response:
+                assert response.status == 413
+            async with http.post(url, json=update, headers=headers) as response:
+                assert response.status == 200
+        [reply] = await fake_tg.wait_for(chat_id=USER)
+        assert reply["text"] in texts_of("utter_greet")
+    finally:
+        await runner.stop()

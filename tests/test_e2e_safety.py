@@ -104,9 +104,9 @@ async def test_crisis_in_a_photo_caption_is_caught(start_bot, fake_tg):
         "caption": "this is what he did to my arm, he beat me",
     }
     await fake_tg.push(fake_tg.message_update(USER, photo))
-    note, crisis, _ = await fake_tg.wait_for(chat_id=USER, count=3)
+    crisis, _, note = await fake_tg.wait_for(chat_id=USER, count=3)
+    assert "Are you safe to talk right now?" in crisis["text"]  # the crisis reply goes first
     assert "can't see pictures" in note["text"]
-    assert "Are you safe to talk right now?" in crisis["text"]
 
 
 async def test_crisis_is_answered_when_the_model_failed_to_load(fake_tg, tmp_path):
@@ -132,7 +132,8 @@ async def test_crisis_is_answered_when_the_model_failed_to_load(fake_tg, tmp_pat
 async def test_clear_deletes_what_it_may_and_says_what_it_could_not(start_bot, fake_tg):
     runner = await start_bot()
     await fake_tg.send_text(USER, "hello")
-    await fake_tg.send_text(USER, "thanks")
+    await fake_tg.wait_for(chat_id=USER, count=1)
+    await fake_tg.send_text(USER, "thanks")  # after the answer, or the two would be one turn
     await fake_tg.wait_for(chat_id=USER, count=2)
     three_days_ago = time.time() - 3 * 24 * 3600
     old = {900001, 900002}  # ids the fake server never hands out

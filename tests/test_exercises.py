@@ -70,7 +70,7 @@ async def yes() -> bool:
 
 async def test_pacer_skips_counts_rather_than_updating_faster_than_the_limit():
     surface = Recorder()
-    assert await play(pace(12, 0.1), surface, 1, ChatLimiter(0.3), yes)
+    assert await play(pace(12, 0.1), surface, 1, ChatLimiter(((1, 0.3),), ()), yes, gap=0.0)
     gaps = [b[0] - a[0] for a, b in zip(surface.shown, surface.shown[1:], strict=False)]
     assert min(gaps) >= 0.3
     assert len(surface.shown) < 12  # some counts were skipped
@@ -78,9 +78,16 @@ async def test_pacer_skips_counts_rather_than_updating_faster_than_the_limit():
     assert surface.closed == "count 11"
 
 
+async def test_pacer_keeps_a_steady_second_where_a_burst_would_be_allowed():
+    surface = Recorder()
+    assert await play(pace(4, 0.4), surface, 1, ChatLimiter(), yes, gap=1.0)
+    gaps = [b[0] - a[0] for a, b in zip(surface.shown, surface.shown[1:], strict=False)]
+    assert gaps and min(gaps) >= 1.0
+
+
 async def test_pacer_shows_every_count_when_the_limit_allows():
     surface = Recorder()
-    assert await play(pace(5, 0.05), surface, 1, ChatLimiter(0.0), yes)
+    assert await play(pace(5, 0.05), surface, 1, ChatLimiter((), ()), yes, gap=0.0)
     assert [t for _, t in surface.shown] == [f"count {i}" for i in range(5)]
 
 
@@ -93,12 +100,12 @@ async def test_pacer_stops_when_the_run_stops():
         calls += 1
         return calls < 3
 
-    assert not await play(pace(10, 0.01), surface, 1, ChatLimiter(0.0), running)
+    assert not await play(pace(10, 0.01), surface, 1, ChatLimiter((), ()), running, gap=0.0)
     assert len(surface.shown) == 2 and surface.closed == "stopped"
 
 
 async def test_limiter_is_per_chat():
-    limiter = ChatLimiter(10.0)
+    limiter = ChatLimiter(((1, 10.0),), ())
     started = time.monotonic()
 
     async def nothing() -> None:

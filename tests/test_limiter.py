@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
-
 import pytest
 
+from bench.faults import most_in_window
 from bot.pacing import ChatLimiter
 
 
@@ -25,12 +24,6 @@ def send_all(limiter: ChatLimiter, clock: Clock, chats: list[int]) -> list[float
         limiter.note(chat)
         times.append(clock.now)
     return times
-
-
-def most_in_window(times: list[float], span: float) -> int:
-    ordered = sorted(times)
-    # Half-open windows [t, t + span), the way a count "in any second" is taken.
-    return max(bisect.bisect_left(ordered, t + span) - i for i, t in enumerate(ordered))
 
 
 def test_one_chat_gets_short_bursts_and_about_one_a_second():

@@ -33,6 +33,7 @@ def test_defaults_without_anything(tmp_path):
         ({"BOT_WEBHOOK_URL": "http://example.org/hook"}, "https"),
         ({"BOT_WEBHOOK_PORT": "99999"}, "port"),
         ({"BOT_WEBHOOK_SECRET": "has spaces"}, "letters"),
+        ({"BOT_WEBHOOK_URL": "https://example.org/telegram"}, "BOT_WEBHOOK_SECRET"),
     ],
 )
 def test_bad_values_are_explained(tmp_path, env, message):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
@@ -16,7 +17,7 @@ async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
     with sqlite3.connect(tmp_path / "x" / "bot.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"users", "tracker_events", "processed_updates"} <= tables
+    assert {"users", "tracker_events", "inbox", "outbox"} <= tables
 
 
 async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
@@ -40,12 +41,53 @@ async def test_database_from_newer_code_is_refused(tmp_path):
         await Store.open(path)
 
 
-async def test_update_is_claimed_once(tmp_path):
+async def test_inbox_takes_an_update_once_and_forgets_its_text_when_done(tmp_path):
     store = await Store.open(tmp_path / "bot.sqlite3")
     try:
-        assert await store.claim_update(7) is True
-        assert await store.claim_update(7) is False
-        assert await store.claim_update(8) is True
+        assert await store.receive([(7, 1, "message", '{"text": "a"}')]) == [1]
+        assert await store.receive([(7, 1, "message", '{"text": "a"}')]) == []  # redelivered
+        assert await store.waiting_updates(1, 10) == [(7, "message", '{"text": "a"}')]
+        await store.finish_turn([7], "done", [(1, 0, "sendMessage", '{"text": "hi"}')])
+        assert await store.waiting_updates(1, 10) == []
+        assert await store.receive([(7, 1, "message", '{"text": "a"}')]) == []  # still known
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        assert db.execute("SELECT body, outcome FROM inbox").fetchall() == [(None, "done")]
+
+
+
+async def test_outbox_hands_out_each_chats_first_row_safety_first(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        await store.queue_sends([(1, 0, "sendMessage", "a1"), (1, 0, "sendMessage", "a2")])
+        await store.queue_sends([(2, 0, "sendMessage", "b1"), (1, 1, "sendMessage", "crisis")])
+        heads = await store.next_sends()
+        assert [(r["chat_id"], r["body"]) for r in heads] == [(1, "crisis"), (2, "b1")]
+        await store.sent(heads[0]["id"], 1, 55)
+        await store.retry_send(heads[1]["id"], not_before=1e12)
+        heads = await store.next_sends()
+        assert [(r["chat_id"], r["body"], r["attempts"]) for r in heads] == [
+            (1, "a1", 0),
+            (2, "b1", 1),  # a row waiting to be retried keeps its chat's place
+        ]
+        await store.give_up_send(heads[0]["id"], "Forbidden")
+        assert await store.outbox_counts() == {"waiting": 2, "sent": 1, "failed": 1}
+        assert (55, pytest.approx(time.time(), abs=5)) in await store.chat_messages(1)
+    finally:
+        await store.close()
+
+
+async def test_answered_update_ids_survive_the_move_to_the_inbox(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:5]:
+            db.executescript(script)
+        db.execute("INSERT INTO processed_updates VALUES (41, ?)", (time.time(),))
+        db.execute("PRAGMA user_version = 5")
+    store = await Store.open(path)
+    try:
+        assert await store.receive([(41, 1, "message", "{}")]) == []
     finally:
         await store.close()
 
