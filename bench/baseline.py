@@ -2,8 +2,8 @@
 small bridge that relays each Telegram update to it over HTTP and sends back what it returns.
 
 The bridge is its own process (`python -m bench.baseline --telegram ... --rasa ...`), as it
-would be deployed. Like our bot it runs different chats concurrently (up to 64 at once, PTB's
-limit in bot/updates.py) and one chat's updates in order. It screens nothing and keeps no state:
+would be deployed. Like our bot it runs different chats concurrently (up to 64 at once, as
+bot/turns.py does) and one chat's updates in order. It screens nothing and keeps no state:
 Rasa holds the trackers in its default in-memory store.
 """
 

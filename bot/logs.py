@@ -51,6 +51,12 @@ class RedactFilter(logging.Filter):
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(_telegram_object(a) for a in record.args):
+            # python-telegram-bot logs a whole update when it cannot build a context for it,
+            # and an update holds what the person wrote: only its type goes to the log.
+            record.args = tuple(
+                f"<{type(a).__name__}>" if _telegram_object(a) else a for a in record.args
+            )
         if self.secrets:
             message = record.getMessage()
             if any(s in message for s in self.secrets):
@@ -58,6 +64,10 @@ class RedactFilter(logging.Filter):
                     message = message.replace(secret, "[redacted]")
                 record.msg, record.args = message, None
         return True
+
+
+def _telegram_object(value: object) -> bool:
+    return type(value).__module__.startswith("telegram")
 
 
 def configure_logging(

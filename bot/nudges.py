@@ -1,5 +1,6 @@
-"""The loop that sends what is due: messages the bot starts itself, at a time stored in the
-database, so they survive a restart (design.md: "bot/nudges").
+"""The loop that queues what is due: messages the bot starts itself, at a time stored in the
+database, so they survive a restart (design.md: "bot/nudges"). `send` puts them in the outbox
+(bot/telegram.py `deliver`), whose sender keeps Telegram's limits and retries.
 
 Today the one source is the urge delay's ten-minute follow-up (flows/exercises.py). Each source
 hands out a due item once (the store clears it as it is claimed), so two loops or a restart
