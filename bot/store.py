@@ -240,18 +240,13 @@ class Store:
         if not updates:
             return []
         now = time.time()
-        known = {
-            row[0]
-            for row in await self._rows(
-                f"SELECT update_id FROM inbox WHERE update_id IN ({', '.join('?' * len(updates))})",
-                tuple(u[0] for u in updates),
-            )
-        }
-        fresh = [(*u, now) for u in updates if u[0] not in known]
-        await self._insert(
-            "INSERT OR IGNORE INTO inbox (update_id, chat_id, kind, body, received_at)", fresh
+        rows = await self._rows(
+            "INSERT OR IGNORE INTO inbox (update_id, chat_id, kind, body, received_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(updates))
+            + " RETURNING chat_id",
+            tuple(v for update in updates for v in (*update, now)),
         )
-        return list(dict.fromkeys(u[1] for u in fresh))
+        return list(dict.fromkeys(row[0] for row in rows))
 
     async def waiting_chats(self) -> list[int]:
         """Chats with unfinished updates, oldest first: what a restart resumes."""
@@ -284,14 +279,15 @@ class Store:
         The update's text goes with it (the body is cleared)."""
         now = time.time()
         key = update_ids[-1] if update_ids else None
-        steps = [
-            (
-                "INSERT INTO outbox (chat_id, update_id, priority, method, body, created_at,"
-                " not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, key, priority, method, body, now, now),
+        steps = []
+        if sends:
+            steps.append(
+                (
+                    "INSERT INTO outbox (chat_id, update_id, priority, method, body, created_at,"
+                    " not_before) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(sends)),
+                    tuple(v for send in sends for v in (send[0], key, *send[1:], now, now)),
+                )
             )
-            for chat_id, priority, method, body in sends
-        ]
         marks = ", ".join("?" * len(update_ids))
         steps.append(
             (
@@ -327,18 +323,19 @@ class Store:
         return [dict(row) for row in rows]
 
     async def sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
-        """A row was delivered: its text is dropped, and the message id kept for /clear."""
+        """A row was delivered: its text is dropped, and the message id kept for /clear. (Two
+        statements, no transaction: a crash between them repeats the send, which a crash just
+        before recording it would do anyway, and never loses the id.)"""
         now = time.time()
-        steps = [("UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id))]
         if message_id is not None:
-            steps.append(
-                (
-                    "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
-                    " VALUES (?, ?, ?)",
-                    (chat_id, message_id, now),
-                )
+            await self._db.execute(
+                "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
+                " VALUES (?, ?, ?)",
+                (chat_id, message_id, now),
             )
-        await self._atomic(steps)
+        await self._db.execute(
+            "UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id)
+        )
 
     async def retry_send(self, row_id: int, not_before: float) -> None:
         await self._db.execute(

@@ -8,9 +8,9 @@ unfinished rows, oldest first.
 
 People split one thought over several messages ("he hasnt texted" / "its been 4 hours" / "i feel
 sick"). Texts that are waiting together when the chat's turn comes are handed over together
-(`handle` decides how many it takes as one turn), and while the chat's last answer is still
-waiting to go out (Telegram allows about a message a second), the next turn waits for it a
-moment, so a burst of thirty messages gets a handful of answers, not thirty.
+(`handle` decides how many it takes as one turn), and a chat's next turn waits a moment (a
+second, longer while its last answer is still going out, at most two), so a burst of thirty
+messages gets a handful of answers, not thirty.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 MAX_RUNNING = 64
 # Rows read for one turn: what `handle` may take together (each is still screened on its own).
 MAX_TURN_ROWS = 10
-# The longest a turn waits for the chat's previous answer to go out.
+# A chat's next turn starts no sooner than this after its previous one, and then as soon as the
+# previous answer has gone out, but never later than HOLD_SECONDS after it: what arrives
+# meanwhile joins the turn. A person who reads the answer before writing again never waits.
+TURN_GAP_SECONDS = 1.0
 HOLD_SECONDS = 2.0
 HOLD_STEP = 0.1
 
@@ -43,10 +46,12 @@ class Turns:
         handle: Handle,
         max_running: int = MAX_RUNNING,
         hold: float = HOLD_SECONDS,
+        gap: float = TURN_GAP_SECONDS,
     ) -> None:
         self.store = store
         self.handle = handle
         self.hold = hold
+        self.gap = gap
         self._slots = asyncio.Semaphore(max_running)
         self._tasks: dict[int, asyncio.Task] = {}
         self._again: set[int] = set()
@@ -87,13 +92,13 @@ class Turns:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _chat(self, chat: int) -> None:
-        answered = False
+        last_turn: float | None = None
         try:
             while chat in self._again and not self._stopping:
                 self._again.discard(chat)
                 while not self._stopping:
-                    if answered:
-                        await self._wait_for_answer(chat)
+                    if last_turn is not None:
+                        await self._wait_for_answer(chat, last_turn)
                     rows = await self.store.waiting_updates(chat, MAX_TURN_ROWS)
                     if not rows or self._stopping:
                         break
@@ -101,7 +106,7 @@ class Turns:
                         if self._stopping:
                             return
                         await self._turn(chat, rows)
-                    answered = True
+                    last_turn = time.monotonic()
         finally:
             self._tasks.pop(chat, None)
 
@@ -120,7 +125,8 @@ class Turns:
         finally:
             self._in_turn.discard(task)
 
-    async def _wait_for_answer(self, chat: int) -> None:
-        deadline = time.monotonic() + self.hold
-        while time.monotonic() < deadline and await self.store.has_unsent(chat):
+    async def _wait_for_answer(self, chat: int, last_turn: float) -> None:
+        if (wait := last_turn + self.gap - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        while time.monotonic() < last_turn + self.hold and await self.store.has_unsent(chat):
             await asyncio.sleep(HOLD_STEP)
