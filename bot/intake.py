@@ -96,7 +96,16 @@ class Poller:
                 continue
             ids = [u["update_id"] for u in updates if isinstance(u, dict) and "update_id" in u]
             ids = [i for i in ids if isinstance(i, int)]
-            chats = await self.store.receive(rows_of(updates))
+            try:
+                chats = await self.store.receive(rows_of(updates))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the disk, say: the same batch comes again
+                failures += 1
+                if self._log.now():
+                    logger.error("could not store updates: %s", type(error).__name__)
+                await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+                continue  # the offset stays, so Telegram hands the batch out again
             if ids:
                 offset = max(ids) + 1
             self.on_new(chats)

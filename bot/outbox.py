@@ -60,10 +60,16 @@ class Sender:
         self._busy: set[int] = set()  # chats with a send in flight
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self._queued = False  # rows were queued since the last read
+        # Rows whose send started, by the number of the read current when it ended (None while
+        # in flight): a read that began before a send ended may still show its row unsent.
+        self._reads = 0
+        self._recent: dict[int, int | None] = {}
         self._log = Every(60.0)
 
     def wake(self) -> None:
         """Something was queued: look again now rather than at the next timer."""
+        self._queued = True
         self._wake.set()
 
     def start(self) -> None:
@@ -103,13 +109,20 @@ class Sender:
 
     async def _pass(self) -> float:
         """Starts every send that may go now; returns how long until one might."""
+        self._reads += 1
+        read, self._queued = self._reads, False
         rows = await self.store.next_sends()
+        for row_id, ended in list(self._recent.items()):
+            if ended is not None and ended < read:  # this read saw how its send ended
+                del self._recent[row_id]
         pause = 5.0  # a rescan now and then, whatever happens
         started = False
         for row in rows:
             chat = row["chat_id"]
-            if chat in self._busy:
+            if chat in self._busy or row["id"] in self._recent:
                 continue
+            if self._queued:
+                return 0.0  # new rows (a crisis reply, say) may belong ahead: read again
             if (wait := row["not_before"] - time.time()) > 0:
                 pause = min(pause, wait)
                 continue
@@ -117,8 +130,11 @@ class Sender:
             if (wait := self.limiter.next_allowed(chat) - time.monotonic()) > 0:
                 pause = min(pause, wait)
                 continue
+            if chat in self._busy or self._queued:
+                return 0.0  # the gate waited: what was read may be stale
             self.limiter.note(chat)
             self._busy.add(chat)
+            self._recent[row["id"]] = None
             task = asyncio.create_task(self._send(row))
             self._in_flight[task] = time.monotonic()
             task.add_done_callback(self._finished)
@@ -131,9 +147,12 @@ class Sender:
         while self._in_flight:
             now = time.monotonic()
             newest = max(self._in_flight.values())
-            if len(self._in_flight) < self.max_in_flight and newest <= now - self.stall:
+            if len(self._in_flight) >= self.max_in_flight:
+                wait = None  # all stalled: only a send ending frees a place
+            elif newest <= now - self.stall:
                 return
-            wait = max(newest + self.stall - now, 0.001)
+            else:
+                wait = newest + self.stall - now
             await asyncio.wait(list(self._in_flight), timeout=wait, return_when="FIRST_COMPLETED")
 
     def _finished(self, task: asyncio.Task) -> None:
@@ -146,6 +165,7 @@ class Sender:
             await self._attempt(row)
         finally:
             self._busy.discard(chat)
+            self._recent[row["id"]] = self._reads
 
     async def _attempt(self, row: dict) -> None:
         chat, row_id = row["chat_id"], row["id"]

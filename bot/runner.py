@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -191,16 +192,24 @@ async def serve_forever(settings: Settings, rate_limit: bool = True) -> int:
     runner = BotRunner(settings, rate_limit=rate_limit)
     started = time.monotonic()
     await runner.start()
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await runner.wait_model()
-        if runner.dialogue.ready:
+        loading = asyncio.create_task(runner.wait_model())
+        await asyncio.wait([loading, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if loading.done() and runner.dialogue.ready:
             logger.info("Ready: model loaded %.1f s after start", time.monotonic() - started)
-        # What is loaded now lives as long as the process. Without this, each full collection
-        # walked its half a million objects (320 ms with the event loop stopped, so the replies
-        # of that moment were late); frozen, they are left out of every collection.
-        gc.freeze()
-        await stop.wait()
+            # What is loaded now lives as long as the process. Without this, each full
+            # collection walked its half a million objects (320 ms with the event loop stopped,
+            # so the replies of that moment were late); frozen, they are left out of every one.
+            gc.freeze()
+        await stopping
     finally:
         logger.info("Stopping")
         await runner.stop()
+        loaded = runner.dialogue is None or runner.dialogue.ready or loading.done()
+    if not loaded:
+        # The model's loader thread cannot be interrupted, and the interpreter would wait for
+        # it at exit; everything worth keeping is in the store, which is closed.
+        logging.shutdown()
+        os._exit(0)
     return 0

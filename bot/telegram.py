@@ -14,6 +14,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 from telegram.constants import MessageLimit
@@ -294,9 +295,17 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except TelegramError as error:
         logger.info("could not answer a button tap: %s", type(error).__name__)
     replies = await _conversation(context).on_payload(update.effective_user.id, query.data or "")
-    if replies and query.message is not None:
+    if replies and isinstance(query.message, Message) and not _pacer_stop(query.message):
         _TURN.get().append(_mark_chosen(query, query.data))
     await send_replies(update, context, replies)
+
+
+def _pacer_stop(message: Message) -> bool:
+    """A paced exercise's message (its one button is Stop): the pacer writes its last state
+    itself, and a second edit would race it."""
+    rows = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    buttons = [b for row in rows for b in row]
+    return len(buttons) == 1 and (buttons[0].callback_data or "").endswith(":stop")
 
 
 def _mark_chosen(query, payload: str) -> tuple[int, int, str, str]:

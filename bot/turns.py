@@ -20,11 +20,15 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.logs import Every
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
-MAX_RUNNING = 64
+# Turns being handled at once. A turn mostly waits (the encoder's thread, the store, a model
+# still loading: up to 20 s each at start), so the cap is generous: it bounds memory, and a
+# chat waiting for a place holds nothing.
+MAX_RUNNING = 1024
 # Rows read for one turn: what `handle` may take together (each is still screened on its own).
 MAX_TURN_ROWS = 10
 # A chat's next turn starts no sooner than this after its previous one, and then as soon as the
@@ -57,6 +61,7 @@ class Turns:
         self._again: set[int] = set()
         self._in_turn: set[asyncio.Task] = set()
         self._stopping = False
+        self._log = Every(60.0)
 
     async def resume(self) -> int:
         """At start: the chats a stop or a crash left with unfinished updates go first."""
@@ -97,9 +102,17 @@ class Turns:
             while chat in self._again and not self._stopping:
                 self._again.discard(chat)
                 while not self._stopping:
-                    if last_turn is not None:
-                        await self._wait_for_answer(chat, last_turn)
-                    rows = await self.store.waiting_updates(chat, MAX_TURN_ROWS)
+                    try:
+                        if last_turn is not None:
+                            await self._wait_for_answer(chat, last_turn)
+                        rows = await self.store.waiting_updates(chat, MAX_TURN_ROWS)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as error:  # noqa: BLE001 - the store failed: try again
+                        if self._log.now():
+                            logger.error("%s reading a chat's updates", type(error).__name__)
+                        await asyncio.sleep(1.0)
+                        continue
                     if not rows or self._stopping:
                         break
                     async with self._slots:
@@ -120,7 +133,8 @@ class Turns:
         except Exception as error:  # noqa: BLE001 - `handle` records its own failures
             # Reached only if recording failed too (the disk, say): the rows stay unfinished
             # and are tried again after a pause rather than in a tight loop.
-            logger.error("%s while recording a turn", type(error).__name__)
+            if self._log.now():
+                logger.error("%s while recording a turn", type(error).__name__)
             await asyncio.sleep(1.0)
         finally:
             self._in_turn.discard(task)

@@ -57,6 +57,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self.undeletable: set[int] = set()
         self._failures: dict[str, list[Failure]] = {}
+        # Seconds each call (but getUpdates) takes to answer, as over a real network.
+        self.latency = 0.0
         # When each update first left in a getUpdates response: the benchmarks measure latency
         # from the moment the bot had the update, not from when it was queued here.
         self.handed_out: dict[int, float] = {}
@@ -199,6 +201,8 @@ class FakeTelegram:
                 self._new_call.notify_all()
         if failure is not None:
             return await self._failed(failure)
+        if self.latency and method != "getUpdates":
+            await asyncio.sleep(self.latency)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})

@@ -193,3 +193,20 @@ async def test_webhook_takes_updates_from_telegram_only(fake_tg, agent, tmp_path
         assert reply["text"] in texts_of("utter_greet")
     finally:
         await runner.stop()
+
+
+async def test_no_reply_goes_twice_over_a_slow_network(start_bot, fake_tg, tmp_path):
+    """With real round trips, a send is still in flight while the sender reads what is next."""
+    fake_tg.latency = 0.15
+    await start_bot()
+    chats = [USER + i for i in range(6)]
+    for chat in chats:
+        await fake_tg.send_text(chat, "my heart is pounding, she hasn't answered in hours")
+    for chat in chats:
+        await fake_tg.wait_for(chat_id=chat, count=2, timeout=60)
+    await fake_tg.settle(quiet=2.0)
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        [(recorded,)] = db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE method = 'sendMessage' AND sent_at IS NOT NULL"
+        ).fetchall()
+    assert len(fake_tg.sent()) == recorded == 2 * len(chats)

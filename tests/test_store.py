@@ -56,7 +56,6 @@ async def test_inbox_takes_an_update_once_and_forgets_its_text_when_done(tmp_pat
         assert db.execute("SELECT body, outcome FROM inbox").fetchall() == [(None, "done")]
 
 
-
 async def test_outbox_hands_out_each_chats_first_row_safety_first(tmp_path):
     store = await Store.open(tmp_path / "bot.sqlite3")
     try:
