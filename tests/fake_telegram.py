@@ -170,8 +170,9 @@ class FakeTelegram:
             await asyncio.wait_for(self._new_call.wait_for(enough), timeout)
         return self.sent(chat_id, method)
 
-    async def settle(self, quiet: float = 1.0, timeout: float = 30.0) -> None:
-        """Waits until the bot made no call for `quiet` seconds (polls excluded)."""
+    async def settle(self, quiet: float = 1.5, timeout: float = 30.0) -> None:
+        """Waits until the bot made no call for `quiet` seconds (polls excluded). The default
+        is longer than the second a chat's next turn may wait after its last (bot/turns.py)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             active = [c for c in self.calls if c.method != "getUpdates"]
