@@ -93,9 +93,12 @@ async def _broadcast(
         "rate": round(len(times) / (finished - started), 1),
     }
     if rate_limit and times:
-        steady = [t for t in times if t >= times[0] + BURST_SECONDS]
-        if len(steady) > 1:
-            result["steady_rate"] = round((len(steady) - 1) / (steady[-1] - steady[0]), 1)
+        # Sends counted over a fixed span, not first-to-last: the limiter lets a second's
+        # sends go in bursts, and first-to-last would measure from a burst's start to another's.
+        begin = times[0] + BURST_SECONDS
+        if finished > begin + 1:
+            steady = sum(1 for t in times if t >= begin)
+            result["steady_rate"] = round(steady / (finished - begin), 1)
             result["share_of_cap"] = round(result["steady_rate"] / TELEGRAM_CAP, 3)
     return result
 

@@ -60,16 +60,18 @@ class Sender:
         self._busy: set[int] = set()  # chats with a send in flight
         self._task: asyncio.Task | None = None
         self._stopping = False
-        self._queued = False  # rows were queued since the last read
+        self._first_queued = False  # rows that go first were queued since the last read
         # Rows whose send started, by the number of the read current when it ended (None while
         # in flight): a read that began before a send ended may still show its row unsent.
         self._reads = 0
         self._recent: dict[int, int | None] = {}
         self._log = Every(60.0)
 
-    def wake(self) -> None:
-        """Something was queued: look again now rather than at the next timer."""
-        self._queued = True
+    def wake(self, first: bool = False) -> None:
+        """Something was queued: look again now rather than at the next timer. Rows that go
+        `first` (safety replies) end the current pass early; others sort after everything
+        already read (by id), so they wait for the next one."""
+        self._first_queued = self._first_queued or first
         self._wake.set()
 
     def start(self) -> None:
@@ -110,7 +112,7 @@ class Sender:
     async def _pass(self) -> float:
         """Starts every send that may go now; returns how long until one might."""
         self._reads += 1
-        read, self._queued = self._reads, False
+        read, self._first_queued = self._reads, False
         rows = await self.store.next_sends()
         for row_id, ended in list(self._recent.items()):
             if ended is not None and ended < read:  # this read saw how its send ended
@@ -121,8 +123,8 @@ class Sender:
             chat = row["chat_id"]
             if chat in self._busy or row["id"] in self._recent:
                 continue
-            if self._queued:
-                return 0.0  # new rows (a crisis reply, say) may belong ahead: read again
+            if self._first_queued:
+                return 0.0  # a safety reply belongs ahead of what was read: read again
             if (wait := row["not_before"] - time.time()) > 0:
                 pause = min(pause, wait)
                 continue
@@ -130,8 +132,8 @@ class Sender:
             if (wait := self.limiter.next_allowed(chat) - time.monotonic()) > 0:
                 pause = min(pause, wait)
                 continue
-            if chat in self._busy or self._queued:
-                return 0.0  # the gate waited: what was read may be stale
+            if chat in self._busy or self._first_queued:
+                continue  # (busy: its earlier row is still being sent)
             self.limiter.note(chat)
             self._busy.add(chat)
             self._recent[row["id"]] = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -137,10 +137,6 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
-        # The connection is shared by every task and runs in autocommit. A transaction holds
-        # this lock from BEGIN to COMMIT, and every other statement waits for it, so no one
-        # else's write lands inside a transaction (to be rolled back with it, or to commit late).
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:
@@ -170,13 +166,11 @@ class Store:
     # Each aiosqlite call is a round trip to its worker thread, and a cursor iterated with
     # `async for` is one per row: reads fetch all their rows in one trip.
     async def _rows(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._db.execute_fetchall(sql, params))
+        return list(await self._db.execute_fetchall(sql, params))
 
     async def _run(self, sql: str, params: tuple = ()) -> aiosqlite.Cursor:
-        """One statement on its own (autocommit), never inside someone's transaction."""
-        async with self._lock:
-            return await self._db.execute(sql, params)
+        """One statement, its own transaction (autocommit)."""
+        return await self._db.execute(sql, params)
 
     async def _row(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
         rows = await self._rows(sql, params)
@@ -200,21 +194,16 @@ class Store:
             await self._atomic(steps)
 
     async def _atomic(self, steps: Iterable[tuple[str, tuple]]) -> None:
-        """Several statements as one transaction. It runs to its end even if the caller is
-        cancelled meanwhile (a stop), so it is never left open or half done."""
-        await asyncio.shield(asyncio.ensure_future(self._transaction(list(steps))))
+        """Several statements as one transaction, run as ONE job on aiosqlite's thread.
 
-    async def _transaction(self, steps: list[tuple[str, tuple]]) -> None:
-        async with self._lock:
-            try:
-                await self._db.execute("BEGIN")
-                for sql, params in steps:
-                    await self._db.execute(sql, params)
-            except BaseException:  # or the connection would stay inside a transaction
-                if self._db.in_transaction:
-                    await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+        The connection is shared by every task and runs in autocommit. A BEGIN ... COMMIT sent
+        as separate awaits would let other tasks' statements land inside it (rolled back with
+        it, or committed late), and would hold everyone else up for several turns of a busy
+        event loop. As one job nothing interleaves, it costs one round trip, and a caller
+        cancelled meanwhile (a stop) cannot leave it open or half done. `_execute` is
+        aiosqlite's own queueing of a function for its thread (private; the version is pinned
+        in requirements.lock)."""
+        await self._db._execute(_transaction, self._db._conn, list(steps))  # noqa: SLF001
 
     async def close(self) -> None:
         await self._db.close()
@@ -688,6 +677,18 @@ class Store:
 
     async def tracker_senders(self) -> list[str]:
         return [row[0] for row in await self._rows("SELECT DISTINCT sender_id FROM tracker_events")]
+
+
+def _transaction(connection: sqlite3.Connection, steps: list[tuple[str, tuple]]) -> None:
+    """On aiosqlite's thread (Store._atomic)."""
+    connection.execute("BEGIN")
+    try:
+        for sql, params in steps:
+            connection.execute(sql, params)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def _exercise_row(row: aiosqlite.Row) -> dict:

@@ -82,7 +82,7 @@ def build_application(
     app.bot_data["conversation"] = conversation
     app.bot_data["limiter"] = limiter or ChatLimiter()
     app.bot_data["pacers"] = set()
-    app.bot_data["wake_sender"] = lambda: None
+    app.bot_data["wake_sender"] = lambda first=False: None
 
     app.add_handler(CommandHandler("start", _on_start, filters=PRIVATE))
     app.add_handler(CommandHandler("help", _on_help, filters=PRIVATE))
@@ -167,7 +167,7 @@ async def handle_turn(app: Application, chat_id: int, rows: list[tuple[int, str,
             _TURN.reset(token)
         await store.finish_turn([u.update_id for u in updates], outcome, sends)
     if sends:
-        app.bot_data["wake_sender"]()
+        app.bot_data["wake_sender"](any(send[1] for send in sends))
     return len(taken)
 
 
@@ -360,7 +360,7 @@ async def deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
         return
     if sends:
         await app.bot_data["conversation"].store.queue_sends(sends)
-        app.bot_data["wake_sender"]()
+        app.bot_data["wake_sender"](any(send[1] for send in sends))
 
 
 def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]]:
