@@ -19,9 +19,11 @@ from bot.flows.exercises import Pace
 
 # Telegram's limits, with a margin: it counts arrivals, we count departures, and the network
 # can bunch them up. Per private chat: short bursts of 3 a second, about one a second over 20 s
-# (edits count); overall: 30 a second, in bursts of at most 4 in a tenth of a second.
+# (edits count); overall: 29 in any second. (A shorter overall window to smooth bursts cost 40 ms
+# of p50 and 140 ms of p99 at 20 messages a second in `make bench`: it bound whenever Poisson
+# arrivals bunched.)
 CHAT_WINDOWS = ((3, 1.1), (19, 20.0))
-OVERALL_WINDOWS = ((29, 1.0), (4, 0.1))
+OVERALL_WINDOWS = ((29, 1.0),)
 
 
 class Surface(Protocol):

@@ -324,17 +324,18 @@ class Store:
         return [dict(row) for row in rows]
 
     async def sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
-        """A row was delivered: its text is dropped, and the message id kept for /clear. (Two
-        statements, no transaction: a crash between them repeats the send, which a crash just
-        before recording it would do anyway, and never loses the id.)"""
+        """A row was delivered: its text is dropped, and the message id kept for /clear."""
         now = time.time()
+        steps = [("UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id))]
         if message_id is not None:
-            await self._run(
-                "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
-                " VALUES (?, ?, ?)",
-                (chat_id, message_id, now),
+            steps.append(
+                (
+                    "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
+                    " VALUES (?, ?, ?)",
+                    (chat_id, message_id, now),
+                )
             )
-        await self._run("UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id))
+        await self._atomic(steps)
 
     async def retry_send(self, row_id: int, not_before: float) -> None:
         await self._run(
