@@ -266,9 +266,6 @@ class Store:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
-    async def count_waiting(self) -> int:
-        return (await self._row("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL"))[0]
-
     async def finish_turn(
         self,
         update_ids: list[int],

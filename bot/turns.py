@@ -77,10 +77,6 @@ class Turns:
             if chat not in self._tasks:
                 self._tasks[chat] = asyncio.create_task(self._chat(chat))
 
-    @property
-    def running(self) -> int:
-        return len(self._tasks)
-
     async def stop(self, timeout: float) -> None:
         """Takes no new turn; a turn being handled gets up to `timeout` to finish. Whatever is
         left stays in the inbox for the next start."""
