@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.load import held_out_messages
 from bench.startup import TOKEN, LoggedProcess, start_bot
-from tests.fake_telegram import Failure, FakeTelegram
+from tests.fake_telegram import OLD_POLL, Failure, FakeTelegram
 
 FIRST_CHAT = 7_100_000
 CHATS, PER_CHAT = 50, 4
@@ -30,16 +30,6 @@ CHATS, PER_CHAT = 50, 4
 KILL_POINTS = (5, 30, 55)
 SENDS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
 CRISIS = "i have the pills in my hand right now and i want to take them all"
-# A poll as an older self-hosted Bot API server sends it: python-telegram-bot 22 cannot parse it.
-OLD_POLL = {
-    "poll": {
-        "id": "1",
-        "question": "q",
-        "options": [{"text": "a", "voter_count": 0}],
-        "total_voter_count": 0,
-        "is_closed": False,
-    }
-}
 
 
 def log(message: str) -> None:

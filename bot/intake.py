@@ -45,7 +45,7 @@ def rows_of(updates: list) -> list[Row]:
     rows = []
     for update in updates:
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            continue  # nothing to record it by; the offset moves past it anyway
+            continue  # nothing to record it by (Telegram always gives one)
         kind = next((key for key in update if key != "update_id"), "unknown")
         rows.append((update["update_id"], _chat_id(update.get(kind)), kind, json.dumps(update)))
     return rows
@@ -94,10 +94,9 @@ class Poller:
                     )
                 await asyncio.sleep(wait)
                 continue
-            ids = [u["update_id"] for u in updates if isinstance(u, dict) and "update_id" in u]
-            ids = [i for i in ids if isinstance(i, int)]
+            rows = rows_of(updates)
             try:
-                chats = await self.store.receive(rows_of(updates))
+                chats = await self.store.receive(rows)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the disk, say: the same batch comes again
@@ -106,8 +105,8 @@ class Poller:
                     logger.error("could not store updates: %s", type(error).__name__)
                 await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
                 continue  # the offset stays, so Telegram hands the batch out again
-            if ids:
-                offset = max(ids) + 1
+            if rows:
+                offset = max(row[0] for row in rows) + 1
             self.on_new(chats)
 
     async def _fetch(self, offset: int | None) -> list:

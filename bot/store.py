@@ -168,10 +168,6 @@ class Store:
     async def _rows(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
         return list(await self._db.execute_fetchall(sql, params))
 
-    async def _run(self, sql: str, params: tuple = ()) -> aiosqlite.Cursor:
-        """One statement, its own transaction (autocommit)."""
-        return await self._db.execute(sql, params)
-
     async def _row(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
@@ -189,7 +185,7 @@ class Store:
             for chunk in chunks
         ]
         if len(steps) == 1:
-            await self._run(*steps[0])
+            await self._db.execute(*steps[0])
         elif steps:
             await self._atomic(steps)
 
@@ -226,8 +222,8 @@ class Store:
 
     async def _forget_old_rows(self) -> None:
         cutoff = time.time() - UPDATE_MEMORY_SECONDS
-        await self._run("DELETE FROM inbox WHERE done_at < ?", (cutoff,))
-        await self._run(
+        await self._db.execute("DELETE FROM inbox WHERE done_at < ?", (cutoff,))
+        await self._db.execute(
             "DELETE FROM outbox WHERE COALESCE(sent_at, created_at) < ?"
             " AND (sent_at IS NOT NULL OR failed IS NOT NULL)",
             (time.time() - OUTBOX_MEMORY_SECONDS,),
@@ -335,13 +331,13 @@ class Store:
         await self._atomic(steps)
 
     async def retry_send(self, row_id: int, not_before: float) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?",
             (not_before, row_id),
         )
 
     async def give_up_send(self, row_id: int, reason: str) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE outbox SET failed = ?, body = NULL, attempts = attempts + 1 WHERE id = ?",
             (reason, row_id),
         )
@@ -380,12 +376,12 @@ class Store:
 
     async def set_country(self, user_id: int, country: str | None) -> None:
         await self.touch_user(user_id)
-        await self._run("UPDATE users SET country = ? WHERE user_id = ?", (country, user_id))
+        await self._db.execute("UPDATE users SET country = ? WHERE user_id = ?", (country, user_id))
 
     async def set_quiet_until(self, user_id: int, until: float) -> None:
         """After a crisis, nothing unasked-for (nudges, streaks) is sent before `until`."""
         await self.touch_user(user_id)
-        await self._run(
+        await self._db.execute(
             "UPDATE users SET quiet_until = MAX(COALESCE(quiet_until, 0), ?) WHERE user_id = ?",
             (until, user_id),
         )
@@ -397,7 +393,7 @@ class Store:
     async def set_disclosure(self, user_id: int, category: str) -> None:
         """The person told us of a crisis (self_harm or abuse): later replies change."""
         await self.touch_user(user_id)
-        await self._run(
+        await self._db.execute(
             "UPDATE users SET disclosure = ?, disclosed_at = ? WHERE user_id = ?",
             (category, time.time(), user_id),
         )
@@ -415,7 +411,7 @@ class Store:
     async def ask_safety(self, user_id: int, category: str, held: str | None) -> None:
         """Records that we asked; `held` is the text that made us ask, kept until the answer
         (a flow's answer that tripped the screen is given back to the flow after a no)."""
-        await self._run(
+        await self._db.execute(
             "INSERT OR REPLACE INTO safety_checks (user_id, category, held, asked_at)"
             " VALUES (?, ?, ?, ?)",
             (user_id, category, held, time.time()),
@@ -450,7 +446,7 @@ class Store:
     async def forget_messages(self, chat_id: int, message_ids: list[int]) -> None:
         for start in range(0, len(message_ids), 500):
             chunk = message_ids[start : start + 500]
-            await self._run(
+            await self._db.execute(
                 "DELETE FROM chat_messages WHERE chat_id = ?"
                 f" AND message_id IN ({', '.join('?' * len(chunk))})",
                 (chat_id, *chunk),
@@ -462,7 +458,7 @@ class Store:
         """A person has at most one reflection in progress: starting one drops the other."""
         await self.drop_reflection(user_id)
         now = time.time()
-        await self._run(
+        await self._db.execute(
             "INSERT INTO reflections (user_id, flow, step, answers, started_at, updated_at)"
             " VALUES (?, ?, 0, '{}', ?, ?)",
             (user_id, flow, now, now),
@@ -480,7 +476,7 @@ class Store:
         self, reflection_id: int, step: int, answers: dict, finished: bool = False
     ) -> None:
         now = time.time()
-        await self._run(
+        await self._db.execute(
             "UPDATE reflections SET step = ?, answers = ?, updated_at = ?, finished_at = ?"
             " WHERE id = ?",
             (step, json.dumps(answers), now, now if finished else None, reflection_id),
@@ -488,7 +484,7 @@ class Store:
 
     async def drop_reflection(self, user_id: int) -> bool:
         """Deletes an unfinished reflection and its answers; True if there was one."""
-        cursor = await self._run(
+        cursor = await self._db.execute(
             "DELETE FROM reflections WHERE user_id = ? AND finished_at IS NULL", (user_id,)
         )
         return cursor.rowcount > 0
@@ -513,7 +509,7 @@ class Store:
         """One exercise at a time: starting one ends the open one (a parked run stays)."""
         await self.end_open_exercises(user_id, "replaced")
         now = time.time()
-        cursor = await self._run(
+        cursor = await self._db.execute(
             "INSERT INTO exercises (user_id, name, step, state, started_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (user_id, name, step, json.dumps(state), now, now),
@@ -521,7 +517,7 @@ class Store:
         return cursor.lastrowid
 
     async def end_open_exercises(self, user_id: int, outcome: str) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE exercises SET finished_at = ?, outcome = ?"
             " WHERE user_id = ? AND finished_at IS NULL AND step != 'waiting'",
             (time.time(), outcome, user_id),
@@ -544,7 +540,7 @@ class Store:
         return _exercise_row(row) if row else None
 
     async def save_exercise(self, run: dict) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE exercises SET step = ?, state = ?, before = ?, after = ?, due_at = ?,"
             " updated_at = ? WHERE id = ? AND finished_at IS NULL",
             (
@@ -559,14 +555,14 @@ class Store:
         )
 
     async def finish_exercise(self, run_id: int, outcome: str, after: int | None = None) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE exercises SET finished_at = ?, outcome = ?, due_at = NULL,"
             " after = COALESCE(?, after) WHERE id = ? AND finished_at IS NULL",
             (time.time(), outcome, after, run_id),
         )
 
     async def interrupt_exercises(self, user_id: int) -> None:
-        await self._run(
+        await self._db.execute(
             "UPDATE exercises SET finished_at = ?, outcome = 'interrupted', due_at = NULL"
             " WHERE user_id = ? AND finished_at IS NULL",
             (time.time(), user_id),
@@ -582,7 +578,7 @@ class Store:
         )
         claimed = []
         for run in map(_exercise_row, rows):
-            cursor = await self._run(
+            cursor = await self._db.execute(
                 "UPDATE exercises SET due_at = NULL, step = 'after', updated_at = ?"
                 " WHERE id = ? AND due_at IS NOT NULL",
                 (time.time(), run["id"]),
@@ -621,12 +617,12 @@ class Store:
 
     async def set_journal_consent(self, user_id: int, consent: bool) -> None:
         await self.touch_user(user_id)
-        await self._run(
+        await self._db.execute(
             "UPDATE users SET journal_consent = ? WHERE user_id = ?", (int(consent), user_id)
         )
 
     async def add_journal_entry(self, user_id: int, prompt: str, entry: str) -> None:
-        await self._run(
+        await self._db.execute(
             "INSERT INTO journal (user_id, prompt, entry, written_at) VALUES (?, ?, ?, ?)",
             (user_id, prompt, entry, time.time()),
         )
@@ -642,7 +638,7 @@ class Store:
         ]
 
     async def forget_journal(self, user_id: int) -> int:
-        cursor = await self._run("DELETE FROM journal WHERE user_id = ?", (user_id,))
+        cursor = await self._db.execute("DELETE FROM journal WHERE user_id = ?", (user_id,))
         return cursor.rowcount
 
     # --- dialogue tracker events ---------------------------------------------------------------

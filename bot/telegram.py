@@ -152,7 +152,7 @@ async def handle_turn(app: Application, chat_id: int, rows: list[tuple[int, str,
     if updates:
         token = _TURN.set(sends)
         try:
-            await _remember_incoming(store, updates)
+            await _remember_incoming(store, chat_id, updates)
             if texts:
                 user_id = updates[0].effective_user.id
                 said = [u.message.text for u in updates]
@@ -192,15 +192,13 @@ def _plain_text(kind: str, raw) -> bool:
     )
 
 
-async def _remember_incoming(store, updates: list[Update]) -> None:
-    """So /clear can delete the person's messages too, not only ours."""
-    for update in updates:
-        if update.message and update.effective_chat:
-            await store.remember_messages(
-                update.effective_chat.id,
-                [update.message.message_id],
-                update.message.date.timestamp(),
-            )
+async def _remember_incoming(store, chat_id: int, updates: list[Update]) -> None:
+    """So /clear can delete the person's messages too, not only ours (one write per turn)."""
+    messages = [u.message for u in updates if u.message]
+    if messages:
+        await store.remember_messages(
+            chat_id, [m.message_id for m in messages], messages[-1].date.timestamp()
+        )
 
 
 async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -329,13 +327,8 @@ def _mark_chosen(query, payload: str) -> tuple[int, int, str, str]:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    error = context.error
-    # Type and stack only: exception messages can quote what the person wrote.
-    stack = "".join(traceback.format_tb(error.__traceback__)) if error else ""
-    who = ""
-    if isinstance(update, Update) and update.effective_user:
-        who = f" for user {user_tag(update.effective_user.id)}"
-    logger.error("%s while handling an update%s\n%s", type(error).__name__, who, stack)
+    user = update.effective_user if isinstance(update, Update) else None
+    _log_failure(context.error, "handling an update", user.id if user else None)
     if isinstance(update, Update) and update.effective_chat:
         try:
             await send_replies(update, context, [Reply(text("error"))])
@@ -427,12 +420,11 @@ def _pace_of(body: dict) -> Pace:
     )
 
 
-def _log_failure(error: BaseException, doing: str, chat_id: int) -> None:
+def _log_failure(error: BaseException | None, doing: str, chat_id: int | None) -> None:
     # Type and stack only: exception messages can quote what the person wrote.
-    stack = "".join(traceback.format_tb(error.__traceback__))
-    logger.error(
-        "%s while %s for user %s\n%s", type(error).__name__, doing, user_tag(chat_id), stack
-    )
+    stack = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    who = f" for user {user_tag(chat_id)}" if chat_id is not None else ""
+    logger.error("%s while %s%s\n%s", type(error).__name__, doing, who, stack)
 
 
 class _PacedMessage:

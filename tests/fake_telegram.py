@@ -27,6 +27,18 @@ BOT_USER = {
 }
 
 
+# A poll as an older self-hosted Bot API server sends it: python-telegram-bot 22 cannot parse it.
+OLD_POLL = {
+    "poll": {
+        "id": "1",
+        "question": "q",
+        "options": [{"text": "a", "voter_count": 0}],
+        "total_voter_count": 0,
+        "is_closed": False,
+    }
+}
+
+
 @dataclass
 class Call:
     method: str

@@ -12,20 +12,10 @@ import sqlite3
 from bot.logs import configure_logging
 from bot.texts import text
 from tests.conftest import TOKEN
-from tests.fake_telegram import Failure
+from tests.fake_telegram import OLD_POLL, Failure
 
 USER = 5151001
 OTHER = 5151002
-# A poll as an older self-hosted Bot API server sends it: python-telegram-bot 22 cannot parse it.
-OLD_POLL = {
-    "poll": {
-        "id": "1",
-        "question": "q",
-        "options": [{"text": "a", "voter_count": 0}],
-        "total_voter_count": 0,
-        "is_closed": False,
-    }
-}
 
 
 async def attempted(fake_tg, method: str = "sendMessage") -> None:
