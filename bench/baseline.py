@@ -18,9 +18,9 @@ import time
 
 import aiohttp
 
+from bench.fake_telegram import FakeTelegram
 from bench.startup import LoggedProcess, quiet_env
 from bot.settings import MODEL_PATH
-from tests.fake_telegram import FakeTelegram
 
 MAX_CONCURRENT = 64
 BRIDGE_READY = "Bridge polling"

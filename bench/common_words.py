@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot import safety
-from bot.evaluation import nlu_examples
+from bot.model.evaluation import nlu_examples
 
 SHARE = 0.005
 

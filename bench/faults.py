@@ -19,9 +19,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench.fake_telegram import OLD_POLL, Failure, FakeTelegram
 from bench.load import held_out_messages
 from bench.startup import TOKEN, LoggedProcess, start_bot
-from tests.fake_telegram import OLD_POLL, Failure, FakeTelegram
 
 FIRST_CHAT = 7_100_000
 CHATS, PER_CHAT = 50, 4

@@ -19,8 +19,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.evaluation import HELD_OUT, nlu_examples
-from tests.fake_telegram import Call, FakeTelegram
+from bench.fake_telegram import Call, FakeTelegram
+from bot.model.evaluation import HELD_OUT, nlu_examples
 
 FIRST_USER = 8_100_000
 

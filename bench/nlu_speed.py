@@ -65,7 +65,7 @@ async def _measure(count: int) -> dict:
         safety.screen(message)
 
     from bot import crisis_model
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     # The screen's own work on the event loop: the rules, the split into sentences and the
     # detector's scores. The embeddings are computed beforehand, as in the bot, where the

@@ -15,11 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.dialogue import Dialogue, Reply
+from bench.fake_telegram import FakeTelegram
+from bot.dialogue import Dialogue
+from bot.flows import Due, Flow
 from bot.nudges import DueLoop
+from bot.replies import Reply
 from bot.settings import Settings
 from bot.store import Store
-from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:NUDGE-token-abcdefghijklmnopqrstuvwxyz"
 TELEGRAM_CAP = 30.0
@@ -50,7 +52,7 @@ async def _broadcast(
     )
     # No model: a nudge never reaches the dialogue, only the store and the Bot API.
     limiter = ChatLimiter() if rate_limit else ChatLimiter((), ())
-    app = build_application(settings, Conversation(store, Dialogue(store)), limiter)
+    app = build_application(settings, Conversation(store, Dialogue(store)), store, limiter)
     await app.initialize()
 
     async def send_row(row: dict) -> int | None:
@@ -60,14 +62,17 @@ async def _broadcast(
     app.bot_data["wake_sender"] = sender.wake
     reply = [Reply("Ten minutes are up. How strong is the urge now, 0 to 10?")]
 
-    async def source() -> list[tuple[int, list[Reply]]]:
-        return [(FIRST_USER + i, reply) for i in range(users)]
+    class Broadcast(Flow):
+        name = "broadcast"
+
+        async def due(self, now: float, user_id: int | None = None) -> Due:
+            return [(FIRST_USER + i, reply) for i in range(users)]
 
     async def send(user_id: int, replies: list[Reply]) -> None:
         await deliver(app, user_id, replies)
 
     async def all_sent() -> None:
-        await DueLoop([source], send).tick()
+        await DueLoop([Broadcast(store)], store, send).tick()
         while (await store.outbox_counts())["waiting"]:
             await asyncio.sleep(0.05)
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bench import nlu_speed, nudges, report, training
 from bench.baseline import Baseline
+from bench.fake_telegram import FakeTelegram
 from bench.load import LoadGenerator, held_out_messages
 from bench.startup import TOKEN, first_reply, start_bot
 from bot.settings import ROOT
-from tests.fake_telegram import FakeTelegram
 
 P99_LIMIT_MS = 500.0
 
@@ -224,7 +224,7 @@ def run(plan: Plan, skip_train: bool = False, baseline: bool = True, write: bool
         log("training: one full train, then a no-change retrain (about 5 minutes)")
         results["training"] = training.measure()
         log(f"training: {results['training']}")
-    from bot.training import is_current
+    from bot.model.training import is_current
 
     if not is_current():
         log("the model is out of date: training it first (not timed)")

@@ -16,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.fake_telegram import FakeTelegram
 from bot.settings import ROOT
-from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:BENCH-token-abcdefghijklmnopqrstuvwxyz"
 FIRST_MESSAGE = "it's been four hours since he texted and my chest is tight"

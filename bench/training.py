@@ -30,11 +30,11 @@ def _run(args: list[str], timeout: float) -> float:
 def measure(timeout: float = 1200) -> dict:
     """One full train either way: the model itself when it is out of date (a fresh clone), so
     `make bench` never trains twice, otherwise a forced train into a scratch path."""
-    from bot.training import is_current
+    from bot.model.training import is_current
 
     if is_current():
         SCRATCH.mkdir(parents=True, exist_ok=True)
-        # Under the project root: bot.training prints the model path relative to it.
+        # Under the project root: bot.model.training prints the model path relative to it.
         with tempfile.TemporaryDirectory(dir=SCRATCH) as tmp:
             scratch = str(Path(tmp) / "full.tar.gz")
             full = _run([sys.executable, "-m", "bench.training", scratch], timeout)
@@ -55,7 +55,7 @@ def main() -> None:
 
     quiet_environment()
     configure_logging(level=30)
-    from bot.training import train
+    from bot.model.training import train
 
     train(model_path=Path(sys.argv[1]), force=True)
 

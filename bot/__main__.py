@@ -33,19 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
 
     if args.command == "train":
-        from bot.training import train
+        from bot.model.training import train
 
         configure_logging()
         train(force=args.force)
         return 0
 
     if args.command == "test-stories":
-        from bot.evaluation import test_stories
+        from bot.model.evaluation import test_stories
 
         configure_logging()
         return asyncio.run(test_stories())
     if args.command == "eval":
-        from bot.evaluation import cross_validate
+        from bot.model.evaluation import cross_validate
 
         configure_logging()
         return cross_validate()

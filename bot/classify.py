@@ -23,7 +23,7 @@ def top_intent(parsed: dict) -> tuple[str, float, bool]:
 
 async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -> int:
     agent = load_agent(settings.model_path)
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     encode = shared_encoder().encode_many if crisis_model.loaded() is not None else None
     for line in stdin:

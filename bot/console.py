@@ -6,11 +6,12 @@ import asyncio
 import re
 import sys
 
-from bot.conversation import Conversation, country_question
-from bot.dialogue import Button, Dialogue, Reply
-from bot.flows.exercises import Exercises, Pace
+from bot import commands
+from bot.conversation import Conversation
+from bot.dialogue import Dialogue
 from bot.nudges import DueLoop
 from bot.pacing import ChatLimiter, play
+from bot.replies import Button, Pace, Reply
 from bot.settings import Settings
 from bot.store import Store
 from bot.texts import text
@@ -48,25 +49,12 @@ def pick_button(line: str, last: list[Reply]) -> str | None:
 
 
 async def command(conversation: Conversation, line: str) -> list[Reply]:
-    """The Telegram commands that make sense in a terminal (/clear has no chat to clear)."""
+    """The commands of the table (bot/commands.py) that make sense in a terminal."""
     name, *args = line.split()
-    if name == "/start":
-        return await conversation.start(CONSOLE_USER)
-    if name == "/help":
-        return await conversation.on_payload(CONSOLE_USER, "/help")
-    if name == "/sos":
-        return await conversation.sos(CONSOLE_USER)
-    if name == "/ground":
-        return await conversation.ground(CONSOLE_USER)
-    if name == "/journal":
-        return await conversation.journal(CONSOLE_USER)
-    if name == "/forget_journal":
-        return await conversation.forget_journal(CONSOLE_USER)
-    if name == "/country":
-        if args:
-            return await conversation.set_country(CONSOLE_USER, args[0])
-        return [country_question()]
-    return [Reply(text("unknown_command"))]
+    found = commands.find(name.removeprefix("/"), commands.CONSOLE)
+    if found is None or found.handler is None:
+        return [Reply(text("unknown_command"))]
+    return await found.handler(conversation, CONSOLE_USER, args)
 
 
 class _ConsoleLine:
@@ -103,8 +91,8 @@ class Session:
             self.last = replies
             print(render(replies), file=self.stdout, flush=True)
         for reply in replies:
-            if isinstance(pace := reply.custom.get("pace"), Pace):
-                task = asyncio.create_task(self._pace(pace))
+            if reply.pace is not None:
+                task = asyncio.create_task(self._pace(reply.pace))
                 self.pacers.add(task)
                 task.add_done_callback(self.pacers.discard)
 
@@ -112,16 +100,16 @@ class Session:
         self.show(replies)
 
     async def _pace(self, pace: Pace) -> None:
-        exercises = self.conversation.exercises
+        conversation = self.conversation
         finished = await play(
             pace,
             _ConsoleLine(self),
             CONSOLE_USER,
             self.limiter,
-            lambda: exercises.still_pacing(pace.run_id, pace.token),
+            lambda: conversation.still_pacing(pace),
         )
         if finished:
-            self.show(await exercises.paced_done(pace.run_id, pace.token))
+            self.show(await conversation.paced_done(pace))
 
     async def handle(self, line: str) -> None:
         payload = pick_button(line, self.last)
@@ -141,15 +129,14 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
     if interactive:
         print("Loading the model (about half a minute)...", file=stdout, flush=True)
     await dialogue.load(settings.model_path)
-    exercises = Exercises(store)
-    conversation = Conversation(store, dialogue, exercises=exercises)
+    conversation = Conversation(store, dialogue, channel=commands.CONSOLE)
     session = Session(conversation, stdout)
     due = None
     try:
         session.show(await conversation.start(CONSOLE_USER))
         # Only the console person's own items: the database may be shared with the Telegram bot.
-        await DueLoop([lambda: exercises.interrupted(CONSOLE_USER)], session.send).tick()
-        mine = DueLoop([lambda: exercises.due(CONSOLE_USER)], session.send)
+        mine = DueLoop(conversation.flows, store, session.send, user_id=CONSOLE_USER)
+        await mine.resume()
         due = asyncio.create_task(mine.run())
         if interactive:
             print("(type a message; a number taps a button; Ctrl-D quits)", file=stdout)

@@ -10,12 +10,22 @@ import asyncio
 import logging
 import re
 import time
+from dataclasses import replace
 
-from bot import helplines, safety
-from bot.dialogue import Button, Dialogue, ModelUnavailable, Reply
-from bot.flows.exercises import Exercises
-from bot.flows.reflection import Reflections
+from bot import commands, flows, helplines, payloads, safety
+from bot.dialogue import Dialogue, ModelUnavailable
+from bot.flows import REAL_TIME, Flow
 from bot.logs import user_tag
+from bot.payloads import (
+    Country,
+    ExerciseMenu,
+    ExerciseStart,
+    Intent,
+    Payload,
+    SafetyAnswer,
+    SomethingElse,
+)
+from bot.replies import Button, Pace, Reply, first
 from bot.store import Store
 from bot.texts import text, topics
 
@@ -44,34 +54,30 @@ _HEDGE = re.compile(
     r"|not (?:ok|okay|fine|safe|good|alright))\b",
     re.IGNORECASE,
 )
-
-# Button payloads come back from the client, so only our own shapes are accepted: anything else
-# could smuggle text past the safety screen.
-_INTENT_PAYLOAD = re.compile(r"^/[a-z_]{1,60}$")
-_COUNTRY_PAYLOAD = re.compile(r"^country:([A-Z]{2}|other)$")
-_SAFETY_PAYLOAD = re.compile(r"^safety:(self_harm|abuse|ok|sos)$")
-_FLOW_PAYLOAD = re.compile(
-    r"^flow:(?:start:(?P<start>[a-z_]{1,40})|answer:(?P<answer>[a-z]{1,20})|stop)$"
-)
-SOMETHING_ELSE = "topic:other"
-# The reply's `custom` key that puts it ahead of the chat's other unsent messages.
-FIRST = "first"
 _INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 
 
 class Conversation:
+    """`channel` names the commands /help lists (bot/commands.py); `options` speed the flows
+    up for tests."""
+
     def __init__(
         self,
         store: Store,
         dialogue: Dialogue,
         model_wait: float = MODEL_WAIT_SECONDS,
-        exercises: Exercises | None = None,
+        options: flows.Options = REAL_TIME,
+        channel: str = commands.TELEGRAM,
     ):
         self.store = store
         self.dialogue = dialogue
         self.model_wait = model_wait
-        self.reflections = Reflections(store)
-        self.exercises = exercises or Exercises(store)
+        self.channel = channel
+        self.flows = flows.build(store, options)
+        self._owners = {kind: flow for flow in self.flows for kind in flow.payloads}
+
+    def flow(self, name: str) -> Flow:
+        return next(flow for flow in self.flows if flow.name == name)
 
     async def start(self, user_id: int) -> list[Reply]:
         first = await self.store.touch_user(user_id)
@@ -94,8 +100,8 @@ class Conversation:
         if not any(_said(part) for part in parts):
             return [Reply(text("empty_text"))]
         message = "\n".join(parts)
-        self.dialogue.start_reading(message)
-        # The store's round trips run while the screen waits for the message's embedding.
+        # Safety reads the text before anything model-side does; the store's round trips run
+        # meanwhile.
         *verdicts, _, asked = await asyncio.gather(
             *(safety.assess(part) for part in parts),
             self.store.touch_user(user_id),
@@ -104,6 +110,8 @@ class Conversation:
         verdict = safety.strongest(verdicts)
         if verdict.crisis:
             return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
+        # The embedding is computed while the flows look at the text (most of a turn's work).
+        self.dialogue.start_reading(message)
         if asked is not None:
             return await self._safety_answer(user_id, asked, message)
         if verdict.category == safety.OTHER:
@@ -119,11 +127,10 @@ class Conversation:
     async def _continue(self, user_id: int, message: str) -> list[Reply]:
         """A text that is no crisis: the running flow takes it if it answers its step, else
         the dialogue model."""
-        exercise = await self.exercises.on_text(user_id, message)
-        if exercise is not None:
-            return exercise
-        if await self.reflections.active(user_id):
-            return await self.reflections.answer(user_id, message)
+        for flow in self.flows:
+            replies = await flow.on_text(user_id, message)
+            if replies is not None:
+                return replies
         return await self._dialogue(user_id, message)
 
     async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
@@ -131,7 +138,7 @@ class Conversation:
         in the middle of a flow loses nothing."""
         logger.info("safety check (%s) for user %s", category, user_tag(user_id))
         await self.store.ask_safety(user_id, category, held)
-        return _first([safety_check(category)])
+        return first([safety_check(category)])
 
     async def _safety_answer(
         self, user_id: int, asked: tuple[str, str | None], answer: str
@@ -146,20 +153,14 @@ class Conversation:
     async def _not_in_crisis(self, user_id: int, held: str | None) -> list[Reply]:
         """After a no: a flow's answer that made us ask goes back to the flow; otherwise the
         conversation goes on from what the person says next."""
-        in_flow = await self.store.open_exercise(user_id) or await self.reflections.active(user_id)
+        in_flow = any([await flow.active(user_id) for flow in self.flows])
         if held is None or not in_flow:
             return [Reply(text("safety_check_ok"))]
         return [Reply(text("safety_check_ok_go_on")), *await self._continue(user_id, held)]
 
     async def ground(self, user_id: int) -> list[Reply]:
         await self.store.touch_user(user_id)
-        return [await self.exercises.menu(user_id)]
-
-    async def journal(self, user_id: int) -> list[Reply]:
-        return [Reply(await self.exercises.journal_text(user_id))]
-
-    async def forget_journal(self, user_id: int) -> list[Reply]:
-        return [Reply(await self.exercises.forget_journal(user_id))]
+        return await self._to_flow(user_id, ExerciseMenu())
 
     async def on_edit(self, user_id: int, message: str) -> list[Reply]:
         """An edit is usually a typo fix, so only newly added crisis language gets an answer."""
@@ -168,38 +169,42 @@ class Conversation:
             return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
         return await self._ask(user_id, verdict.ask, held=None) if verdict.ask else []
 
-    async def on_payload(self, user_id: int, payload: str) -> list[Reply]:
-        """A button tap: one of our own payloads, never the person's text."""
-        country = _COUNTRY_PAYLOAD.match(payload)
-        if country:
-            return await self.set_country(user_id, country.group(1))
-        if payload.startswith("ex:start:"):
-            return await self._start_exercise(user_id, payload.removeprefix("ex:start:"))
-        if payload.startswith("ex:"):
-            return await self.exercises.on_payload(user_id, payload)
-        flow = _FLOW_PAYLOAD.match(payload)
-        if flow:
-            if flow.group("start"):
-                await self.exercises.set_aside(user_id)
-                return await self.reflections.start(user_id, flow.group("start"))
-            if flow.group("answer"):
-                return await self.reflections.answer(user_id, flow.group("answer"), chosen=True)
-            return await self.reflections.stop(user_id)
-        if payload == SOMETHING_ELSE:
+    async def on_payload(self, user_id: int, data: str) -> list[Reply]:
+        """A button tap: one of our own payloads (bot/payloads.py), never the person's text."""
+        payload = payloads.parse(data)
+        if isinstance(payload, Country):
+            return await self.set_country(user_id, payload.code)
+        if isinstance(payload, SomethingElse):
             return [Reply(text("say_more"))]
-        answer = _SAFETY_PAYLOAD.match(payload)
-        if answer:
-            if answer.group(1) == "sos":
-                return await self.sos(user_id)
-            asked = await self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS)
-            if answer.group(1) == "ok":
-                return await self._not_in_crisis(user_id, asked[1] if asked else None)
-            return await self._crisis(user_id, answer.group(1))
-        if not _INTENT_PAYLOAD.match(payload):
+        if isinstance(payload, SafetyAnswer):
+            return await self._safety_tap(user_id, payload.answer)
+        if isinstance(payload, Intent):
+            await self.store.touch_user(user_id)
+            return await self._dialogue(user_id, data)
+        if payload is None or type(payload) not in self._owners:
             logger.warning("ignored an unknown button payload from user %s", user_tag(user_id))
             return []
-        await self.store.touch_user(user_id)
-        return await self._dialogue(user_id, payload)
+        return await self._to_flow(user_id, payload)
+
+    async def _to_flow(self, user_id: int, payload: Payload) -> list[Reply]:
+        owner = self._owners[type(payload)]
+        if payload.starts:  # one guided flow at a time
+            for flow in self.flows:
+                if flow is not owner:
+                    await flow.set_aside(user_id)
+        return await owner.on_payload(user_id, payload)
+
+    async def _safety_tap(self, user_id: int, answer: str) -> list[Reply]:
+        if answer == "sos":
+            return await self.sos(user_id)
+        asked = await self.store.take_safety_check(user_id, time.time() - CHECK_ANSWER_SECONDS)
+        if answer == "ok":
+            return await self._not_in_crisis(user_id, asked[1] if asked else None)
+        return await self._crisis(user_id, answer)
+
+    async def country(self, user_id: int, code: str | None) -> list[Reply]:
+        """/country: with a code it is set; without, the question with a button per country."""
+        return await self.set_country(user_id, code) if code else [country_question()]
 
     async def set_country(self, user_id: int, code: str) -> list[Reply]:
         code = code.upper()
@@ -209,9 +214,12 @@ class Conversation:
         await self.store.set_country(user_id, "other")
         return [Reply(text("country_unknown_set"))]
 
-    async def _start_exercise(self, user_id: int, name: str) -> list[Reply]:
-        await self.reflections.interrupt(user_id)  # one guided flow at a time
-        return await self.exercises.start(user_id, name)
+    async def still_pacing(self, pace: Pace) -> bool:
+        """Whether a paced exercise is still wanted (not stopped, not replaced)."""
+        return await self.flow(pace.flow).still_pacing(pace.run_id, pace.token)
+
+    async def paced_done(self, pace: Pace) -> list[Reply]:
+        return await self.flow(pace.flow).paced_done(pace.run_id, pace.token)
 
     async def _crisis(
         self, user_id: int, category: safety.Category, urgent: bool = False
@@ -219,8 +227,8 @@ class Conversation:
         logger.info("crisis reply (%s) for user %s", category, user_tag(user_id))
         await self.store.set_quiet_until(user_id, time.time() + QUIET_SECONDS)
         await self.store.set_disclosure(user_id, category)
-        await self.reflections.interrupt(user_id)
-        await self.exercises.interrupt(user_id)
+        for flow in self.flows:
+            await flow.interrupt(user_id)
         await self.dialogue.interrupt(str(user_id), slots={"disclosure": category})
         country = await self.store.country(user_id)
         kind = "crisis" if category == "self_harm" else "abuse"
@@ -236,13 +244,13 @@ class Conversation:
             parts.append(text("country_hint"))
         if category == "abuse":
             parts.append(text("abuse_discreet"))
-        return _first([Reply("\n\n".join(parts)), _stay()])
+        return first([Reply("\n\n".join(parts)), _stay()])
 
     async def _someone_else(self, user_id: int) -> list[Reply]:
         """Someone else is in danger: the same lines, framed for the person helping them."""
         logger.info("helper reply for user %s", user_tag(user_id))
         parts = [text("crisis_other").rstrip(), *_every_line(await self.store.country(user_id))]
-        return _first([Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))])
+        return first([Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))])
 
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
         disclosed = await self._disclosed(user_id)
@@ -262,29 +270,29 @@ class Conversation:
         replies = await self._render(user_id, turn)
         if disclosed and replies and not replies[-1].buttons:
             # After a disclosure the helplines stay one tap away.
-            replies[-1] = Reply(replies[-1].text, (Button(text("sos_button"), "safety:sos"),))
+            sos = Button(text("sos_button"), SafetyAnswer("sos").pack())
+            replies[-1] = Reply(replies[-1].text, (sos,))
         return replies
 
     async def _render(self, user_id: int, turn) -> list[Reply]:
         if any(r.custom.get("fallback") for r in turn.replies):
             said = next((r.text for r in turn.replies if r.text), "")
             return [unsure(said, turn.ranking)]
-        replies = []
+        replies: list[Reply] = []
         for reply in turn.replies:
-            # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}).
+            # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}),
+            # as the matching button would.
             wanted = reply.custom.get("exercise")
-            if wanted == "menu":
-                replies.append(await self.exercises.menu(user_id))
-            elif wanted:
-                replies.extend(await self._start_exercise(user_id, wanted))
+            if wanted:
+                tap = ExerciseMenu() if wanted == "menu" else ExerciseStart(wanted)
+                replies.extend(await self._to_flow(user_id, tap))
+            elif reply.custom.get("commands") and replies:
+                # /help's list of commands comes from the one table (bot/commands.py).
+                listed = f"{text('commands_heading')}\n{commands.help_lines(self.channel)}"
+                replies[-1] = replace(replies[-1], text=f"{replies[-1].text}\n\n{listed}")
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies
-
-
-def _first(replies: list[Reply]) -> list[Reply]:
-    """Safety replies go to the head of the chat's queue of unsent messages (bot/outbox.py)."""
-    return [Reply(r.text, r.buttons, {**r.custom, FIRST: True}, r.rows) for r in replies]
 
 
 def _said(message: str) -> bool:
@@ -314,16 +322,17 @@ def _emergency_line(country: str | None) -> str:
 
 def _stay() -> Reply:
     """After crisis help, the bot stays: a calming exercise, or just keep talking."""
-    return Reply(text("crisis_stay"), (Button(text("crisis_grounding_button"), "ex:menu"),))
+    grounding = Button(text("crisis_grounding_button"), ExerciseMenu().pack())
+    return Reply(text("crisis_stay"), (grounding,))
 
 
 def unsure(message: str, ranking: tuple[tuple[str, float], ...]) -> Reply:
     """Not sure what was meant: the likeliest topics from the model's ranking, and a way out."""
     likely = [name for name, _ in ranking if name in topics()][:3]
-    buttons = [Button(topics()[name], f"/{name}") for name in likely]
+    buttons = [Button(topics()[name], Intent(name).pack()) for name in likely]
     return Reply(
         f"{message} {text('unsure_pick')}".strip(),
-        (*buttons, Button(text("something_else"), SOMETHING_ELSE)),
+        (*buttons, Button(text("something_else"), SomethingElse().pack())),
     )
 
 
@@ -331,14 +340,13 @@ def safety_check(category: safety.Category) -> Reply:
     return Reply(
         text(f"safety_check_{category}"),
         (
-            Button(text("safety_check_yes"), f"safety:{category}"),
-            Button(text("safety_check_no"), "safety:ok"),
+            Button(text("safety_check_yes"), SafetyAnswer(category).pack()),
+            Button(text("safety_check_no"), SafetyAnswer("ok").pack()),
         ),
     )
 
 
 def country_question() -> Reply:
-    buttons = [Button(name, f"country:{code}") for code, name in helplines.countries().items()]
-    return Reply(
-        text("country_question"), (*buttons, Button(text("country_other"), "country:other"))
-    )
+    buttons = [Button(name, Country(code).pack()) for code, name in helplines.countries().items()]
+    other = Button(text("country_other"), Country("other").pack())
+    return Reply(text("country_question"), (*buttons, other))

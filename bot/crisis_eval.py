@@ -72,7 +72,7 @@ def main(paths: list[str]) -> int:
     from bot.logs import quiet_environment
 
     quiet_environment()
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     encode = shared_encoder().encode_many
     for path in paths:

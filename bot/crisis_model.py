@@ -3,7 +3,7 @@
 The phrase rules (bot/safety.py) catch what they were written for; people in danger use their own
 words ("took like 20 of my mum's tablets", "a forearm on my throat"). This model reads meaning
 (the MiniLM embedding) and wording (word and character tf-idf), the same linear model as the
-intent classifier (bot/linear.py), trained on its own files in bot/data/crisis/ plus the NLU's
+intent classifier (bot/model/linear.py), trained on its own files in bot/data/crisis/ plus the NLU's
 crisis examples and every other NLU example as `none`.
 
 It scores the whole message and each of its sentences, since one sentence of a long story about
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import linear
+from bot.model import linear
 from bot.settings import ROOT
 
 DATA_DIR = ROOT / "bot" / "data" / "crisis"
@@ -38,14 +38,14 @@ LEARNED_FROM = (
     "safety_fresh_c.tsv",
 )
 TESTS_DIR = ROOT / "tests"
-# What a trained detector depends on (bot/training.py retrains it when any of these changed).
+# What a trained detector depends on (bot/model/training.py retrains it when any of these changed).
 INPUTS = (
     "nlu",
     "bot/data/crisis",
     *(f"tests/{name}" for name in LEARNED_FROM),
     "bot/crisis_model.py",
-    "bot/linear.py",
-    "bot/encoder.py",
+    "bot/model/linear.py",
+    "bot/model/encoder.py",
 )
 
 # Chosen on ../shared/external's development set and the project's older safety sets (never on
@@ -91,7 +91,7 @@ def units(text: str) -> list[str]:
 def training_examples() -> list[tuple[str, str]]:
     """(label, text): the detector's own files, then the NLU's examples."""
     from bot.crisis_eval import read_set
-    from bot.evaluation import nlu_examples
+    from bot.model.evaluation import nlu_examples
 
     examples = []
     for path in sorted(DATA_DIR.glob("*.txt")):
@@ -169,7 +169,7 @@ def fit(texts: list[str], labels: list[str], embeddings: np.ndarray) -> CrisisMo
 
 
 def train(path: Path = MODEL_FILE) -> CrisisModel:
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     examples = training_examples()
     texts = [t for _, t in examples]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.replies import Button, Reply
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -29,20 +30,6 @@ class ModelUnavailable(RuntimeError):
     def __init__(self, failed: bool) -> None:
         super().__init__("model failed to load" if failed else "model still loading")
         self.failed = failed
-
-
-@dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str = ""
-    buttons: tuple[Button, ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
-    rows: tuple[int, ...] = ()  # buttons per keyboard row; one per row when empty
 
 
 @dataclass(frozen=True)
@@ -190,7 +177,7 @@ def load_agent(model_path: Path) -> Agent:
 
 def _load_warm(model_path: Path) -> Agent:
     agent = load_agent(model_path)
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     # Builds the encoder's TensorFlow graph now rather than on the first person's message.
     shared_encoder().encode("warming up")
@@ -318,7 +305,7 @@ async def _prepare_embedding(text: str) -> None:
     thread while the loop serves other chats, and Rasa's featurizer then finds it ready."""
     if text.startswith("/"):  # an intent payload: Rasa reads it without the NLU pipeline
         return
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     await shared_encoder().prepare(text)
 

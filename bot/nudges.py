@@ -2,33 +2,49 @@
 database, so they survive a restart (design.md: "bot/nudges"). `send` puts them in the outbox
 (bot/telegram.py `deliver`), whose sender keeps Telegram's limits and retries.
 
-Today the one source is the urge delay's ten-minute follow-up (flows/exercises.py). Each source
-hands out a due item once (the store clears it as it is claimed), so two loops or a restart
-never send it twice.
+Every flow (bot/flows) is a source: what is due now (`Flow.due`), and once at start what a
+restart interrupted (`Flow.resumable`). Each source hands out an item once (the store clears it
+as it is claimed), so two loops or a restart never send it twice. The quiet mark after a crisis
+is honoured here, in one place, for every source: nothing unasked-for reaches that person.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 
-from bot.dialogue import Reply
+from bot.flows import Due, Flow
 from bot.logs import user_tag
+from bot.replies import Reply
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
-Source = Callable[[], Awaitable[list[tuple[int, list[Reply]]]]]
 Send = Callable[[int, list[Reply]], Awaitable[None]]
 POLL_SECONDS = 5.0
 
 
 class DueLoop:
-    def __init__(self, sources: list[Source], send: Send, interval: float = POLL_SECONDS) -> None:
-        self.sources = sources
+    """`user_id` limits the loop to one person (the console chat shares the database)."""
+
+    def __init__(
+        self,
+        flows: list[Flow],
+        store: Store,
+        send: Send,
+        interval: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.time,
+        user_id: int | None = None,
+    ) -> None:
+        self.flows = flows
+        self.store = store
         self.send = send
         self.interval = interval
+        self.clock = clock
+        self.user_id = user_id
 
     async def run(self) -> None:
         while True:
@@ -36,15 +52,31 @@ class DueLoop:
             await asyncio.sleep(self.interval)
 
     async def tick(self) -> int:
-        """Sends everything due now; returns how many messages went out."""
+        """Sends everything due now; returns how many people got a message."""
+        now = self.clock()
+        return await self._deliver([lambda f=flow: f.due(now, self.user_id) for flow in self.flows])
+
+    async def resume(self) -> int:
+        """Once at start: what a stop interrupted, offered again."""
+        return await self._deliver(
+            [lambda f=flow: f.resumable(self.user_id) for flow in self.flows]
+        )
+
+    async def _deliver(self, sources: list[Callable[[], Awaitable[Due]]]) -> int:
         sent = 0
-        for source in self.sources:
+        for source in sources:
             try:
                 due = await source()
+                quiet = await self.store.quiet_among({user for user, _ in due}, self.clock())
             except Exception as error:  # noqa: BLE001 - one bad read must not end the loop
                 _log_error(error, "reading what is due")
                 continue
             for user_id, replies in due:
+                if user_id in quiet:
+                    logger.info(
+                        "held a due message for user %s: quiet after a crisis", user_tag(user_id)
+                    )
+                    continue
                 try:
                     await self.send(user_id, replies)
                     sent += 1

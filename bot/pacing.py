@@ -14,8 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.dialogue import Button
-from bot.flows.exercises import Pace
+from bot.replies import Button, Pace
 
 # Telegram's limits, with a margin: it counts arrivals, we count departures, and the network
 # can bunch them up. Per private chat: short bursts of 3 a second, about one a second over 20 s

@@ -16,7 +16,7 @@ from telegram import Update
 from bot import safety
 from bot.conversation import MODEL_WAIT_SECONDS, Conversation
 from bot.dialogue import Dialogue
-from bot.flows.exercises import Exercises
+from bot.flows import Options
 from bot.intake import WEBHOOK_PATH, Poller, WebhookServer
 from bot.nudges import POLL_SECONDS, DueLoop
 from bot.outbox import Sender
@@ -93,12 +93,12 @@ class BotRunner:
             self.dialogue.use(self._agent)
         elif self._load_model:
             self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
-        exercises = Exercises(self.store, tempo=self._tempo, clock=self._clock)
+        options = Options(clock=self._clock, tempo=self._tempo)
         conversation = Conversation(
-            self.store, self.dialogue, model_wait=self._model_wait, exercises=exercises
+            self.store, self.dialogue, model_wait=self._model_wait, options=options
         )
         limiter = ChatLimiter() if self._rate_limit else ChatLimiter((), ())
-        self.app = app = build_application(self.settings, conversation, limiter)
+        self.app = app = build_application(self.settings, conversation, self.store, limiter)
         await app.initialize()
         await announce_commands(app)
 
@@ -119,9 +119,10 @@ class BotRunner:
         async def send(user_id: int, replies: list) -> None:
             await deliver(app, user_id, replies)
 
-        # Exercises the bot was pacing when it stopped are offered again, once, at start.
-        await DueLoop([exercises.interrupted], send).tick()
-        self._due = asyncio.create_task(DueLoop([exercises.due], send, self._due_interval).run())
+        due = DueLoop(conversation.flows, self.store, send, self._due_interval, self._clock)
+        # What a stop interrupted (an exercise being paced) is offered again, once, at start.
+        await due.resume()
+        self._due = asyncio.create_task(due.run())
         if self.settings.webhook:
             self.webhook = WebhookServer(
                 self.store,

@@ -107,7 +107,7 @@ def _nlp():
     """The same blank pipeline with lookup lemmas that the NLU uses; light enough to load first."""
     import spacy
 
-    from bot.training import ensure_spacy_pipeline
+    from bot.model.training import ensure_spacy_pipeline
 
     return spacy.load(ensure_spacy_pipeline())
 
@@ -457,7 +457,7 @@ def _scores(units: list[str], vectors: np.ndarray) -> dict[str, tuple[float, flo
 
 def _detector_ready() -> bool:
     from bot import crisis_model
-    from bot.encoder import encoder_if_loaded
+    from bot.model.encoder import encoder_if_loaded
 
     return encoder_if_loaded() is not None and crisis_model.loaded() is not None
 
@@ -478,7 +478,7 @@ async def assess(text: str) -> Verdict:
     if not _detector_ready():
         return _conclude(text, rule_findings(text), None, None)
     from bot import crisis_model
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     units = crisis_model.units(text)
     embedding = asyncio.ensure_future(shared_encoder().embed(units))

@@ -390,6 +390,20 @@ class Store:
         row = await self._row("SELECT quiet_until FROM users WHERE user_id = ?", (user_id,))
         return bool(row and row[0] and row[0] > (time.time() if now is None else now))
 
+    async def quiet_among(self, user_ids: set[int], now: float) -> set[int]:
+        """Which of these people are inside the quiet mark: one read for a whole due batch."""
+        quiet: set[int] = set()
+        ids = sorted(user_ids)
+        for start in range(0, len(ids), 500):  # under SQLite's limit on bound variables
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT user_id FROM users WHERE user_id IN ({marks}) AND quiet_until > ?",
+                (*chunk, now),
+            )
+            quiet.update(row[0] for row in rows)
+        return quiet
+
     async def set_disclosure(self, user_id: int, category: str) -> None:
         """The person told us of a crisis (self_harm or abuse): later replies change."""
         await self.touch_user(user_id)

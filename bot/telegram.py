@@ -29,30 +29,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import FIRST, Conversation, country_question
-from bot.dialogue import Button, Reply
-from bot.flows.exercises import Pace
+from bot import commands
+from bot.conversation import Conversation
 from bot.http import AiohttpRequest
 from bot.logs import Every, user_tag
 from bot.outbox import FIRST_PRIORITY
 from bot.pacing import ChatLimiter, play
+from bot.payloads import LIMIT
+from bot.replies import Button, Pace, Reply
 from bot.settings import Settings
+from bot.store import Store
 from bot.texts import text
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "Begin, or see what I can do"),
-    BotCommand("help", "What to write and which commands exist"),
-    BotCommand("sos", "Urgent help: crisis and abuse helplines"),
-    BotCommand("ground", "A calming exercise: breathing, grounding, urges"),
-    BotCommand("journal", "Read your journal entries"),
-    BotCommand("forget_journal", "Delete your journal"),
-    BotCommand("country", "Set your country, for the right helplines"),
-    BotCommand("clear", "Delete our recent messages from this chat"),
-]
-
-_CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback data
 # Telegram lets a bot delete messages in a private chat only within 48 hours; keep a margin.
 DELETABLE_SECONDS = 48 * 3600 - 300
 
@@ -65,7 +55,10 @@ _POISON_LOG = Every(60.0)
 
 
 def build_application(
-    settings: Settings, conversation: Conversation, limiter: ChatLimiter | None = None
+    settings: Settings,
+    conversation: Conversation,
+    store: Store,
+    limiter: ChatLimiter | None = None,
 ) -> Application:
     """python-telegram-bot for its Bot client and handler dispatch; updates come from our own
     intake (bot/intake.py), so it has no updater, and sends go through the outbox."""
@@ -80,18 +73,14 @@ def build_application(
         builder = builder.base_url(settings.base_url)
     app = builder.build()
     app.bot_data["conversation"] = conversation
+    app.bot_data["store"] = store
     app.bot_data["limiter"] = limiter or ChatLimiter()
     app.bot_data["pacers"] = set()
     app.bot_data["wake_sender"] = lambda first=False: None
 
-    app.add_handler(CommandHandler("start", _on_start, filters=PRIVATE))
-    app.add_handler(CommandHandler("help", _on_help, filters=PRIVATE))
-    app.add_handler(CommandHandler("sos", _on_sos, filters=PRIVATE))
-    app.add_handler(CommandHandler("country", _on_country, filters=PRIVATE))
-    app.add_handler(CommandHandler("ground", _on_ground, filters=PRIVATE))
-    app.add_handler(CommandHandler("journal", _on_journal, filters=PRIVATE))
-    app.add_handler(CommandHandler("forget_journal", _on_forget_journal, filters=PRIVATE))
-    app.add_handler(CommandHandler("clear", _on_clear, filters=PRIVATE))
+    for command in commands.on(commands.TELEGRAM):
+        handler = _core_command(command) if command.handler else _OWN_COMMANDS[command.name]
+        app.add_handler(CommandHandler(command.name, handler, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button))
     app.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, _on_edit)
@@ -109,8 +98,9 @@ def build_application(
 
 async def announce_commands(app: Application) -> None:
     """The command menu in Telegram's UI; a failure here must not stop the bot."""
+    menu = [BotCommand(c.name, c.description) for c in commands.on(commands.TELEGRAM)]
     try:
-        await app.bot.set_my_commands(COMMANDS)
+        await app.bot.set_my_commands(menu)
     except TelegramError as error:
         logger.warning("Could not set the command menu: %s", type(error).__name__)
 
@@ -124,7 +114,7 @@ async def handle_turn(app: Application, chat_id: int, rows: list[tuple[int, str,
     first update alone. Records the turn done with its sends in one transaction; returns how
     many rows it took."""
     conversation: Conversation = app.bot_data["conversation"]
-    store = conversation.store
+    store: Store = app.bot_data["store"]
     raws = [_json(body) for _, _, body in rows]
     texts = 0
     while texts < len(rows) and _plain_text(rows[texts][1], raws[texts]):
@@ -201,49 +191,19 @@ async def _remember_incoming(store, chat_id: int, updates: list[Update]) -> None
         )
 
 
-async def _on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    replies = await _conversation(context).start(update.effective_user.id)
-    await send_replies(update, context, replies)
+def _core_command(command: commands.Command):
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        replies = await command.handler(
+            _conversation(context), update.effective_user.id, list(context.args or [])
+        )
+        await send_replies(update, context, replies)
 
-
-async def _on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    # The help text is a dialogue response, so /help and "what can you do?" read the same.
-    replies = await _conversation(context).on_payload(update.effective_user.id, "/help")
-    await send_replies(update, context, replies)
-
-
-async def _on_sos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_replies(update, context, await _conversation(context).sos(update.effective_user.id))
-
-
-async def _on_ground(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_replies(
-        update, context, await _conversation(context).ground(update.effective_user.id)
-    )
-
-
-async def _on_journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    replies = await _conversation(context).journal(update.effective_user.id)
-    await send_replies(update, context, replies)
-
-
-async def _on_forget_journal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    replies = await _conversation(context).forget_journal(update.effective_user.id)
-    await send_replies(update, context, replies)
-
-
-async def _on_country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    conversation = _conversation(context)
-    if context.args:
-        replies = await conversation.set_country(update.effective_user.id, context.args[0])
-    else:
-        replies = [country_question()]
-    await send_replies(update, context, replies)
+    return run
 
 
 async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deletes what Telegram lets a bot delete, and says plainly what stayed."""
-    store = _conversation(context).store
+    store: Store = context.application.bot_data["store"]
     chat_id = update.effective_chat.id
     cutoff = time.time() - DELETABLE_SECONDS
     deleted, failed = [], []
@@ -263,6 +223,10 @@ async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_replies(
         update, context, [Reply("\n\n".join(parts) if parts else text("clear_nothing"))]
     )
+
+
+# Commands of the table (bot/commands.py) that Telegram handles itself.
+_OWN_COMMANDS = {"clear": _on_clear}
 
 
 async def _on_caption(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -352,7 +316,7 @@ async def deliver(app: Application, chat_id: int, replies: list[Reply]) -> None:
         turn.extend(sends)
         return
     if sends:
-        await app.bot_data["conversation"].store.queue_sends(sends)
+        await app.bot_data["store"].queue_sends(sends)
         app.bot_data["wake_sender"](any(send[1] for send in sends))
 
 
@@ -361,7 +325,7 @@ def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]
     Telegram, buttons on the last part, a paced exercise as a row that starts its pacer."""
     sends = []
     for reply in replies:
-        priority = FIRST_PRIORITY if reply.custom.get(FIRST) else 0
+        priority = FIRST_PRIORITY if reply.first else 0
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
             body: dict = {"text": chunk}
@@ -369,8 +333,8 @@ def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]
             if markup is not None:
                 body["reply_markup"] = markup.to_dict()
             sends.append((chat_id, priority, "sendMessage", json.dumps(body)))
-        if isinstance(pace := reply.custom.get("pace"), Pace):
-            sends.append((chat_id, priority, "pace", json.dumps(_pace_body(pace))))
+        if reply.pace is not None:
+            sends.append((chat_id, priority, "pace", json.dumps(_pace_body(reply.pace))))
     return sends
 
 
@@ -407,6 +371,7 @@ def _pace_body(pace: Pace) -> dict:
         "frames": [list(frame) for frame in pace.frames],
         "stop": [pace.stop.title, pace.stop.payload],
         "paused": pace.paused,
+        "flow": pace.flow,
     }
 
 
@@ -417,6 +382,7 @@ def _pace_of(body: dict) -> Pace:
         tuple((frame, seconds) for frame, seconds in body["frames"]),
         Button(*body["stop"]),
         body["paused"],
+        body.get("flow", "exercises"),  # rows queued before flows were named
     )
 
 
@@ -441,7 +407,7 @@ class _PacedMessage:
                     self.chat_id, body, reply_markup=keyboard(buttons)
                 )
                 self.message_id = message.message_id
-                await self.app.bot_data["conversation"].store.remember_messages(
+                await self.app.bot_data["store"].remember_messages(
                     self.chat_id, [self.message_id], time.time()
                 )
             else:
@@ -461,17 +427,17 @@ class _PacedMessage:
 
 
 async def _pace(app: Application, chat_id: int, pace: Pace) -> None:
-    exercises = app.bot_data["conversation"].exercises
+    conversation: Conversation = app.bot_data["conversation"]
     try:
         finished = await play(
             pace,
             _PacedMessage(app, chat_id),
             chat_id,
             app.bot_data["limiter"],
-            lambda: exercises.still_pacing(pace.run_id, pace.token),
+            lambda: conversation.still_pacing(pace),
         )
         if finished:
-            await deliver(app, chat_id, await exercises.paced_done(pace.run_id, pace.token))
+            await deliver(app, chat_id, await conversation.paced_done(pace))
     except asyncio.CancelledError:
         raise
     except Exception as error:  # noqa: BLE001 - a pacer must never take the bot down
@@ -493,7 +459,7 @@ def keyboard(
     usable = [
         InlineKeyboardButton(b.title, callback_data=b.payload)
         for b in buttons
-        if len(b.payload.encode()) <= _CALLBACK_LIMIT
+        if len(b.payload.encode()) <= LIMIT
     ]
     layout: list[list[InlineKeyboardButton]] = []
     for size in rows:

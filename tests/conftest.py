@@ -14,16 +14,16 @@ from bot.logs import quiet_environment
 quiet_environment()
 os.chdir(Path(__file__).resolve().parent.parent)  # config.yml's spaCy path is project-relative
 
+from bench.fake_telegram import FakeTelegram  # noqa: E402
 from bot.runner import BotRunner  # noqa: E402
 from bot.settings import MODEL_PATH, ROOT, Settings  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    from bot.training import train
+    from bot.model.training import train
 
     train()  # a no-op when `make test` already trained on the same inputs
     return MODEL_PATH

@@ -19,8 +19,8 @@ OLDER_SETS = ["safety_cases.tsv", "safety_holdout.tsv", "safety_unseen.tsv", "sa
 
 @pytest.fixture(scope="module")
 def encode():
-    from bot.encoder import shared_encoder
-    from bot.training import train_detector
+    from bot.model.encoder import shared_encoder
+    from bot.model.training import train_detector
 
     train_detector()  # a no-op when `make test` already trained it on the same inputs
     crisis_model.loaded.cache_clear()

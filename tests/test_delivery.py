@@ -9,10 +9,10 @@ import json
 import logging
 import sqlite3
 
+from bench.fake_telegram import OLD_POLL, Failure
 from bot.logs import configure_logging
 from bot.texts import text
 from tests.conftest import TOKEN
-from tests.fake_telegram import OLD_POLL, Failure
 
 USER = 5151001
 OTHER = 5151002

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from bot.conversation import SOMETHING_ELSE, Conversation
+from bot.conversation import Conversation
 from bot.dialogue import Dialogue
+from bot.payloads import SomethingElse
 from bot.store import Store
 from bot.texts import topics
 
@@ -36,9 +37,9 @@ async def test_unsure_offers_the_likeliest_topics_and_a_way_out(conversation):
     assert "something else" in reply.text.lower()
     payloads = [b.payload for b in reply.buttons]
     assert 1 <= len(payloads) - 1 <= 3
-    assert payloads[-1] == SOMETHING_ELSE
+    assert payloads[-1] == SomethingElse().pack()
     assert all(p.removeprefix("/") in topics() for p in payloads[:-1])
-    [after] = await conversation.on_payload(8, SOMETHING_ELSE)
+    [after] = await conversation.on_payload(8, SomethingElse().pack())
     assert "tell me a bit more" in after.text
 
 
@@ -86,7 +87,7 @@ async def test_the_sessions_kept_in_memory_are_what_the_file_holds(conversation,
 
 async def test_an_embedding_started_early_is_the_one_the_model_uses(conversation):
     """Started when the text arrives, computed once, and picked up by the model's turn."""
-    from bot.encoder import shared_encoder
+    from bot.model.encoder import shared_encoder
 
     encoder = shared_encoder()
     text = "we had a fight about my ex again and now i cant sleep"

@@ -7,10 +7,12 @@ import time
 import pytest
 import yaml
 
-from bot.dialogue import Button, Reply
-from bot.flows.exercises import FILE, Exercises, Pace, names, parse_rating
+from bot.flows import Flow, Options
+from bot.flows.exercises import FILE, Exercises, names, parse_rating
 from bot.nudges import DueLoop
 from bot.pacing import ChatLimiter, play
+from bot.payloads import parse
+from bot.replies import Button, Pace, Reply
 from bot.store import Store
 from bot.telegram import keyboard
 
@@ -116,41 +118,68 @@ async def test_limiter_is_per_chat():
     assert time.monotonic() - started < 1.0
 
 
-async def test_due_loop_keeps_going_after_a_failed_send():
-    sent = []
+class Due(Flow):
+    """A flow with one thing due for each of three people."""
 
-    async def source():
-        return [(1, [Reply("a")]), (2, [Reply("b")])]
+    name = "due"
+
+    async def due(self, now, user_id=None):
+        return [(1, [Reply("a")]), (2, [Reply("b")]), (3, [Reply("c")])]
+
+
+async def test_due_loop_keeps_going_after_a_failed_send(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    sent = []
 
     async def send(user_id, replies):
         if user_id == 1:
             raise RuntimeError("blocked")
         sent.append(user_id)
 
-    assert await DueLoop([source], send).tick() == 1
-    assert sent == [2]
+    try:
+        assert await DueLoop([Due(store)], store, send).tick() == 2
+        assert sent == [2, 3]
+    finally:
+        await store.close()
+
+
+async def test_due_loop_sends_nothing_unasked_for_inside_the_quiet_mark(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    sent = []
+
+    async def send(user_id, replies):
+        sent.append(user_id)
+
+    try:
+        await store.set_quiet_until(2, time.time() + 3600)
+        assert await DueLoop([Due(store)], store, send).tick() == 2
+        assert sent == [1, 3]
+        later = DueLoop([Due(store)], store, send, clock=lambda: time.time() + 7200)
+        assert await later.tick() == 3  # the mark has passed
+    finally:
+        await store.close()
 
 
 async def test_a_due_follow_up_is_handed_out_once(tmp_path):
     store = await Store.open(tmp_path / "bot.sqlite3")
     try:
         now = [1000.0]
-        exercises = Exercises(store, clock=lambda: now[0], wait_seconds=600)
+        exercises = Exercises(store, Options(clock=lambda: now[0], urge_wait=600))
         await exercises.start(7, "urge_delay")
         run = await store.open_exercise(7)
-        await exercises.on_payload(7, f"ex:{run['id']}:pick:phone")
-        [paced] = await exercises.on_payload(7, f"ex:{run['id']}:rate:6")
+        await exercises.on_payload(7, parse(f"ex:{run['id']}:pick:phone"))
+        [paced] = await exercises.on_payload(7, parse(f"ex:{run['id']}:rate:6"))
         assert "one minute of slow breathing" in paced.text
-        assert isinstance(paced.custom["pace"], Pace)
-        token = paced.custom["pace"].token
+        assert isinstance(paced.pace, Pace)
+        token = paced.pace.token
         [wait] = await exercises.paced_done(run["id"], token)
         assert "ten minutes" in wait.text
         now[0] += 599
-        assert await exercises.due() == []
+        assert await exercises.due(now[0]) == []
         now[0] += 1
-        [(user, [followup])] = await exercises.due()
+        [(user, [followup])] = await exercises.due(now[0])
         assert user == 7 and "phone" in followup.text
-        assert await exercises.due() == []  # claimed once
+        assert await exercises.due(now[0]) == []  # claimed once
         assert await exercises.paced_done(run["id"], token) == []  # a late pacer changes nothing
     finally:
         await store.close()
@@ -163,9 +192,9 @@ async def test_ratings_are_readable_per_person(tmp_path):
         for user, before, after in ((1, 8, 3), (2, 5, 5)):
             await exercises.start(user, "body_reset")
             run = await store.open_exercise(user)
-            await exercises.on_payload(user, f"ex:{run['id']}:rate:{before}")
-            await exercises.on_payload(user, f"ex:{run['id']}:done")
-            await exercises.on_payload(user, f"ex:{run['id']}:rate:{after}")
+            await exercises.on_payload(user, parse(f"ex:{run['id']}:rate:{before}"))
+            await exercises.on_payload(user, parse(f"ex:{run['id']}:done"))
+            await exercises.on_payload(user, parse(f"ex:{run['id']}:rate:{after}"))
         [mine] = await exercises.ratings(1)
         assert (mine["name"], mine["before"], mine["after"], mine["outcome"]) == (
             "body_reset",
@@ -185,7 +214,7 @@ async def test_a_payload_for_someone_elses_run_is_refused(tmp_path):
         exercises = Exercises(store)
         await exercises.start(1, "five_senses")
         run = await store.open_exercise(1)
-        [reply] = await exercises.on_payload(2, f"ex:{run['id']}:rate:3")
+        [reply] = await exercises.on_payload(2, parse(f"ex:{run['id']}:rate:3"))
         assert "already ended" in reply.text
         assert (await store.open_exercise(1))["before"] is None
     finally:
@@ -201,7 +230,7 @@ async def test_the_menu_shows_what_helped_this_person(tmp_path):
             await exercises.start(1, "body_reset")
             run = await store.open_exercise(1)
             for payload in (f"rate:{before}", "done", f"rate:{after}"):
-                await exercises.on_payload(1, f"ex:{run['id']}:{payload}")
+                await exercises.on_payload(1, parse(f"ex:{run['id']}:{payload}"))
         menu = await exercises.menu(1)
         assert "Sleep and movement" not in menu.text.splitlines()[0]
         assert "• Body reset: 7.0 → 4.0 (2×)" in menu.text

@@ -14,7 +14,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import LinearIntentClassifier
+from bot.model.intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
     "greet": ["hi", "hello there", "hey you", "good morning"],

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.console import pick_button, render
-from bot.dialogue import Button, Reply
+from bot.replies import Button, Reply
 from bot.telegram import keyboard, split_text
 
 

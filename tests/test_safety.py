@@ -125,7 +125,7 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
 def test_the_split_rules_find_what_one_matcher_over_every_pattern_finds(cases):
     """Anchoring only makes the screen faster: on every message the project has (the safety
     sets, the NLU training data and the held-out file) it finds the same phrases."""
-    from bot.evaluation import HELD_OUT, nlu_examples
+    from bot.model.evaluation import HELD_OUT, nlu_examples
 
     texts = [text for _, text in cases]
     texts += [text for _, text in nlu_examples() + nlu_examples(HELD_OUT)]

@@ -1,0 +1,93 @@
+"""The guided flows and their registry: one shape for every flow.
+
+A flow is a multi-step conversation that needs buttons, timing or a table of its own (an
+exercise, a reflection). `Conversation` (bot/conversation.py) treats them all alike:
+
+- typed text goes to each flow in registry order, and the first that takes it answers;
+- a button goes to the flow that owns its payload kind (bot/payloads.py); one that starts a flow
+  first sets the others aside, so only one runs at a time;
+- a crisis interrupts every flow at once;
+- the due loop (bot/nudges.py) asks each flow what is due, and after a restart what to offer again.
+
+Adding a flow is its module, its data file, one line in `REGISTRY`, and its table in the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.payloads import Payload
+from bot.replies import Reply
+from bot.store import Store
+
+Due = list[tuple[int, list[Reply]]]  # (person, what to send them)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What tests and benchmarks speed up: a clock to move, a tempo for the counting, the urge
+    delay's wait."""
+
+    clock: Callable[[], float] = time.time
+    tempo: float = 1.0  # seconds per count in a paced exercise
+    urge_wait: float = 600.0  # seconds an urge delay waits before asking how it went
+
+
+REAL_TIME = Options()
+
+
+class Flow:
+    """The shape every flow has; the defaults are what a flow without that part does."""
+
+    name: ClassVar[str]
+    payloads: ClassVar[tuple[type[Payload], ...]] = ()  # the button kinds it answers
+
+    def __init__(self, store: Store, options: Options = REAL_TIME) -> None:
+        self.store = store
+        self.options = options
+
+    async def active(self, user_id: int) -> bool:
+        """Whether the person is in the middle of this flow."""
+        return False
+
+    async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
+        """Typed text (already screened for safety); None when it is not for this flow."""
+        return None
+
+    async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
+        return []
+
+    async def interrupt(self, user_id: int) -> None:
+        """A crisis: end at once, pending follow-ups included."""
+
+    async def set_aside(self, user_id: int) -> None:
+        """Another flow starts: end what is open (a flow may keep what is parked)."""
+        await self.interrupt(user_id)
+
+    async def due(self, now: float, user_id: int | None = None) -> Due:
+        """Messages this flow starts itself whose time has come, each handed out once.
+        `user_id` limits it to one person (the console chat shares the database)."""
+        return []
+
+    async def resumable(self, user_id: int | None = None) -> Due:
+        """After a restart: what was under way and is worth offering again, once."""
+        return []
+
+
+def _registry() -> tuple[type[Flow], ...]:
+    # Imported here: the flows import this module for `Flow`.
+    from bot.flows.exercises import Exercises
+    from bot.flows.reflection import Reflections
+
+    # Typed text goes to them in this order.
+    return (
+        Exercises,
+        Reflections,
+    )
+
+
+def build(store: Store, options: Options = REAL_TIME) -> list[Flow]:
+    return [kind(store, options) for kind in _registry()]

@@ -14,24 +14,19 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from bot.dialogue import Button, Reply
+from bot.flows import REAL_TIME, Due, Flow, Options
 from bot.flows.reflection import is_stop
+from bot.payloads import ExerciseMenu, ExerciseStart, ExerciseStep, Payload
+from bot.replies import Button, Pace, Reply
 from bot.store import Store
 
 FILE = Path(__file__).resolve().parent.parent / "data" / "exercises.yml"
-PAYLOAD = re.compile(
-    r"^ex:(?:start:(?P<name>[a-z_]{1,30})|(?P<menu>menu)"
-    r"|(?P<run>\d{1,12}):(?P<action>[a-z]{1,10})(?::(?P<arg>[a-z0-9_]{1,20}))?)$"
-)
-URGE_WAIT_SECONDS = 600
 # A timed run the bot was pacing when it stopped is offered again only if it is this fresh;
 # after longer, the moment has passed and an unasked-for message would only intrude.
 RESUME_WITHIN_SECONDS = 30 * 60
@@ -57,17 +52,6 @@ def _button(key: str) -> str:
     return _data()["buttons"][key]
 
 
-@dataclass(frozen=True)
-class Pace:
-    """A timed run for the channel to play: one message, edited frame by frame."""
-
-    run_id: int
-    token: int
-    frames: tuple[tuple[str, float], ...]
-    stop: Button
-    paused: str  # what the message says if the run stops while it plays
-
-
 def parse_rating(text: str) -> int | None:
     match = _RATING.match(text.lower())
     if match and 0 <= int(match.group(1)) <= 10:
@@ -75,23 +59,23 @@ def parse_rating(text: str) -> int | None:
     return None
 
 
-class Exercises:
-    def __init__(
-        self,
-        store: Store,
-        tempo: float = 1.0,
-        clock: Callable[[], float] = time.time,
-        wait_seconds: float = URGE_WAIT_SECONDS,
-    ) -> None:
-        self.store = store
-        self.tempo = tempo  # seconds per count; tests speed the counting up
-        self.clock = clock
-        self.wait_seconds = wait_seconds
+class Exercises(Flow):
+    name = "exercises"
+    payloads = (ExerciseMenu, ExerciseStart, ExerciseStep)
+
+    def __init__(self, store: Store, options: Options = REAL_TIME) -> None:
+        super().__init__(store, options)
+        self.tempo = options.tempo  # seconds per count; tests speed the counting up
+        self.clock = options.clock
+        self.wait_seconds = options.urge_wait
+
+    async def active(self, user_id: int) -> bool:
+        return await self.store.open_exercise(user_id) is not None
 
     # --- entry points ----------------------------------------------------------------------
 
     async def menu(self, user_id: int) -> Reply:
-        buttons = [Button(_ex(n)["button"], f"ex:start:{n}") for n in names()]
+        buttons = [Button(_ex(n)["button"], ExerciseStart(n).pack()) for n in names()]
         ask = _data()["menu"]["ask"]
         helped = await self._what_helped(user_id)
         return Reply(f"{helped}\n\n{ask}" if helped else ask, tuple(buttons))
@@ -126,18 +110,17 @@ class Exercises:
         run = await self.store.exercise(run_id)
         return [self._prompt(run)]
 
-    async def on_payload(self, user_id: int, payload: str) -> list[Reply]:
-        match = PAYLOAD.match(payload)
-        if match is None:
-            return []
-        if match.group("menu"):
+    async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
+        if isinstance(payload, ExerciseMenu):
             return [await self.menu(user_id)]
-        if match.group("name"):
-            return await self.start(user_id, match.group("name"))
-        run = await self.store.exercise(int(match.group("run")))
+        if isinstance(payload, ExerciseStart):
+            return await self.start(user_id, payload.name)
+        if not isinstance(payload, ExerciseStep):
+            return []
+        run = await self.store.exercise(payload.run)
         if run is None or run["user_id"] != user_id or run["finished_at"] is not None:
             return [Reply(_data()["stale"])]
-        return await self._act(run, match.group("action"), match.group("arg") or "")
+        return await self._act(run, payload.action, payload.arg)
 
     async def on_text(self, user_id: int, message: str) -> list[Reply] | None:
         """Typed text inside an exercise; None when it is not for the exercise (talk instead)."""
@@ -177,15 +160,14 @@ class Exercises:
     async def still_pacing(self, run_id: int, token: int) -> bool:
         return self._pacing(await self.store.exercise(run_id), token)
 
-    async def due(self, user_id: int | None = None) -> list[tuple[int, list[Reply]]]:
-        """Urge delays whose wait is over: the question that brings the person back.
-        `user_id` limits it to one person (the console chat shares the database)."""
+    async def due(self, now: float, user_id: int | None = None) -> Due:
+        """Urge delays whose wait is over: the question that brings the person back."""
         return [
             (run["user_id"], [self._prompt(run)])
-            for run in await self.store.claim_due_exercises(self.clock(), user_id)
+            for run in await self.store.claim_due_exercises(now, user_id)
         ]
 
-    async def interrupted(self, user_id: int | None = None) -> list[tuple[int, list[Reply]]]:
+    async def resumable(self, user_id: int | None = None) -> Due:
         """After a restart: timed runs that were playing. Fresh ones are offered again."""
         offers = []
         for run in await self.store.exercises_in_step("pacing", user_id):
@@ -194,8 +176,8 @@ class Exercises:
                 continue
             title = _ex(run["name"])["title"]
             buttons = (
-                Button(_button("resume"), f"ex:{run['id']}:resume"),
-                Button(_button("stop"), f"ex:{run['id']}:stop"),
+                _tap(_button("resume"), run["id"], "resume"),
+                _tap(_button("stop"), run["id"], "stop"),
             )
             offers.append(
                 (run["user_id"], [Reply(_data()["resume_offer"].format(title=title), buttons)])
@@ -334,22 +316,22 @@ class Exercises:
         else:
             trend = "lower" if after < before else "same" if after == before else "higher"
             closing = texts[trend].format(before=before, after=after)
-        return [Reply(closing, (Button(_button("another"), "ex:menu"),))]
+        return [Reply(closing, (Button(_button("another"), ExerciseMenu().pack()),))]
 
     # --- what each step shows --------------------------------------------------------------
 
     def _prompt(self, run: dict) -> Reply:
         step, name, state, rid = run["step"], run["name"], run["state"], run["id"]
         exercise = _ex(name)
-        stop = Button(_button("stop"), f"ex:{rid}:stop")
+        stop = _tap(_button("stop"), rid, "stop")
         if step in ("before", "after"):
             if name == "urge_delay":
                 key = "rate" if step == "before" else "followup"
                 ask = _urge_text(exercise[key], state.get("urge"))
             else:
                 ask = _data()["rating"][step]
-            buttons = [Button(str(n), f"ex:{rid}:rate:{n}") for n in range(11)]
-            buttons.append(Button(_button("skip"), f"ex:{rid}:rate:skip"))
+            buttons = [_tap(str(n), rid, "rate", str(n)) for n in range(11)]
+            buttons.append(_tap(_button("skip"), rid, "rate", "skip"))
             if step == "before":
                 buttons.append(stop)
             return Reply(ask, tuple(buttons), rows=RATING_ROWS)
@@ -357,15 +339,15 @@ class Exercises:
             return Reply(
                 exercise["intro"],
                 (
-                    Button(exercise["timed_button"], f"ex:{rid}:mode:timed"),
-                    Button(exercise["tap_button"], f"ex:{rid}:mode:tap"),
+                    _tap(exercise["timed_button"], rid, "mode", "timed"),
+                    _tap(exercise["tap_button"], rid, "mode", "tap"),
                     stop,
                 ),
             )
         if step == "tap":
             rounds = exercise["rounds"]
             ask = exercise["tap_step"].format(round=state["round"], rounds=rounds)
-            return Reply(ask, (Button(_button("next"), f"ex:{rid}:next"), stop))
+            return Reply(ask, (_tap(_button("next"), rid, "next"), stop))
         if step == "pacing":
             return self._pace(run, stop)
         if step == "sense":
@@ -373,27 +355,27 @@ class Exercises:
             ask = exercise["steps"][index]
             if index == 0:
                 ask = f"{exercise['intro']}\n\n{ask}"
-            return Reply(ask, (Button(_button("next"), f"ex:{rid}:next"), stop))
+            return Reply(ask, (_tap(_button("next"), rid, "next"), stop))
         if step == "urge":
-            buttons = [Button(t, f"ex:{rid}:pick:{k}") for k, t in exercise["urge_buttons"].items()]
-            buttons += [Button(exercise["other_button"], f"ex:{rid}:pick:other"), stop]
+            buttons = [_tap(t, rid, "pick", str(k)) for k, t in exercise["urge_buttons"].items()]
+            buttons += [_tap(exercise["other_button"], rid, "pick", "other"), stop]
             return Reply(exercise["intro"], tuple(buttons))
         if step == "urge_text":
             return Reply(exercise["name_it"], (stop,))
         if step == "pick":
             phrases = exercise["phrases"]
-            buttons = [Button(p["button"], f"ex:{rid}:pick:{k}") for k, p in phrases.items()]
+            buttons = [_tap(p["button"], rid, "pick", str(k)) for k, p in phrases.items()]
             return Reply(exercise["intro"], (*buttons, stop))
         if step == "repeat":
             phrase = exercise["phrases"][state["phrase"]]["text"]
-            done = Button(_button("done"), f"ex:{rid}:done")
+            done = _tap(_button("done"), rid, "done")
             return Reply(exercise["repeat"].format(phrase=phrase), (done, stop))
         if step == "consent":
             return Reply(
                 exercise["consent"],
                 (
-                    Button(exercise["keep_button"], f"ex:{rid}:consent:yes"),
-                    Button(exercise["dont_keep_button"], f"ex:{rid}:consent:no"),
+                    _tap(exercise["keep_button"], rid, "consent", "yes"),
+                    _tap(exercise["dont_keep_button"], rid, "consent", "no"),
                     stop,
                 ),
             )
@@ -402,7 +384,7 @@ class Exercises:
             return Reply(exercise["write"].format(prompt=prompt), (stop,))
         if step == "tips":
             tip = exercise["tips"][state["tip"]]
-            return Reply(tip, (Button(_button("done"), f"ex:{rid}:done"), stop))
+            return Reply(tip, (_tap(_button("done"), rid, "done"), stop))
         if step == "waiting":
             return Reply(_ex("urge_delay")["wait"])
         raise ValueError(f"unknown exercise step {step!r}")
@@ -422,7 +404,7 @@ class Exercises:
                     )
                     frames.append((frame, self.tempo))
         pace = Pace(run["id"], run["state"]["pace"], tuple(frames), stop, _data()["paced_stopped"])
-        return Reply(lead, custom={"pace": pace})
+        return Reply(lead, pace=pace)
 
     @staticmethod
     def _pacing(run: dict | None, token: int) -> bool:
@@ -432,6 +414,11 @@ class Exercises:
             and run["step"] == "pacing"
             and run["state"].get("pace") == token
         )
+
+
+def _tap(title: str, run_id: int, action: str, arg: str = "") -> Button:
+    """A button inside a run: it carries the run's id, so it only ever drives this run."""
+    return Button(title, ExerciseStep(run_id, action, arg).pack())
 
 
 def _urge_text(template: str, urge: str | None) -> str:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.dialogue import Button, Reply
-from bot.store import Store
+from bot.flows import Flow
+from bot.payloads import Payload, ReflectionAnswer, ReflectionStart, ReflectionStop
+from bot.replies import Button, Reply
 
 FILE = Path(__file__).resolve().parent.parent / "data" / "reflections.yml"
-STOP = "flow:stop"
 
 
 @cache
@@ -33,9 +33,11 @@ def _flow(name: str) -> dict:
 
 def _question(flow: dict, step: int, prefix: str = "") -> Reply:
     spec = flow["steps"][step]
-    buttons = [Button(_data()["choices"][c], f"flow:answer:{c}") for c in spec.get("choices", [])]
+    buttons = [
+        Button(_data()["choices"][c], ReflectionAnswer(c).pack()) for c in spec.get("choices", [])
+    ]
     ask = f"{prefix}\n\n{spec['ask']}" if prefix else spec["ask"]
-    return Reply(ask, (*buttons, Button(_data()["stop_button"], STOP)))
+    return Reply(ask, (*buttons, Button(_data()["stop_button"], ReflectionStop().pack())))
 
 
 def _summary(flow: dict, answers: dict) -> str:
@@ -53,12 +55,22 @@ def is_stop(text: str) -> bool:
     return text.strip().lower().strip(".! ") in _data()["stop_words"]
 
 
-class Reflections:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+class Reflections(Flow):
+    name = "reflections"
+    payloads = (ReflectionStart, ReflectionAnswer, ReflectionStop)
 
     async def active(self, user_id: int) -> bool:
         return await self.store.active_reflection(user_id) is not None
+
+    async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
+        return await self.answer(user_id, text) if await self.active(user_id) else None
+
+    async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
+        if isinstance(payload, ReflectionStart):
+            return await self.start(user_id, payload.name)
+        if isinstance(payload, ReflectionAnswer):
+            return await self.answer(user_id, payload.choice, chosen=True)
+        return await self.stop(user_id)
 
     async def start(self, user_id: int, name: str) -> list[Reply]:
         if name not in names():

@@ -1,6 +1,6 @@
-"""A Rasa featurizer that adds the MiniLM sentence embedding (bot/encoder.py) to each message.
+"""A Rasa featurizer that adds the MiniLM sentence embedding (bot/model/encoder.py) to each message.
 
-The intent classifier (bot/intent_classifier.py) then sees the meaning of the whole message
+The intent classifier (bot/model/intent_classifier.py) then sees the meaning of the whole message
 beside its words, so a phrasing the training data never used still lands near the examples that
 mean the same.
 """
@@ -19,7 +19,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.encoder import shared_encoder
+from bot.model.encoder import shared_encoder
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

@@ -1,4 +1,4 @@
-"""A small fake Telegram Bot API on 127.0.0.1 for end-to-end tests.
+"""A small fake Telegram Bot API on 127.0.0.1, for the end-to-end tests and the benchmarks.
 
 The real python-telegram-bot client talks to it through `base_url`. It answers the methods the
 bot calls, hands out queued updates through long-polling `getUpdates`, and records every call.

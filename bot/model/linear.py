@@ -1,8 +1,8 @@
 """A linear model over word and character tf-idf plus the MiniLM sentence embedding.
 
-Shared by the intent classifier (bot/intent_classifier.py, inside Rasa) and the crisis detector
-(bot/crisis_model.py, outside it): the same features, the same fast scoring, the same storage as
-JSON and NumPy arrays rather than a pickle.
+Shared by the intent classifier (bot/model/intent_classifier.py, inside Rasa) and the crisis
+detector (bot/crisis_model.py, outside it): the same features, the same fast scoring, the same
+storage as JSON and NumPy arrays rather than a pickle.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot import linear
-from bot.sentence_featurizer import SentenceEncoderFeaturizer
+from bot.model import linear
+from bot.model.sentence_featurizer import SentenceEncoderFeaturizer
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ INPUTS = (
     "domain.yml",
     "nlu",
     "stories",
-    "bot/encoder.py",
-    "bot/sentence_featurizer.py",
-    "bot/intent_classifier.py",
-    "bot/linear.py",
+    "bot/model/encoder.py",
+    "bot/model/sentence_featurizer.py",
+    "bot/model/intent_classifier.py",
+    "bot/model/linear.py",
 )
 
 

@@ -1,0 +1,89 @@
+"""One table of commands. Telegram's handlers and command menu, the console chat and `/help`
+all read it, so a command is added in one row (plus its handler) and they cannot drift apart.
+
+A handler takes the conversation, the person and the command's arguments and returns replies.
+A command that needs the channel itself (`/clear` deletes Telegram messages) has no core handler:
+its channel registers one under the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.replies import Reply
+from bot.texts import text
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
+
+Handler = Callable[["Conversation", int, list[str]], Awaitable[list[Reply]]]
+TELEGRAM, CONSOLE = "telegram", "console"
+BOTH = frozenset({TELEGRAM, CONSOLE})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler | None  # None: the channel handles it itself
+    channels: frozenset[str] = BOTH
+
+    @property
+    def description(self) -> str:
+        """One line for Telegram's command menu and for /help (bot/data/messages.yml)."""
+        return text(f"command_{self.name}")
+
+
+async def _start(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.start(user_id)
+
+
+async def _help(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    # A dialogue response, so /help and "what can you do?" read the same.
+    return await conversation.on_payload(user_id, "/help")
+
+
+async def _sos(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.sos(user_id)
+
+
+async def _ground(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.ground(user_id)
+
+
+async def _journal(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return [Reply(await conversation.flow("exercises").journal_text(user_id))]
+
+
+async def _forget_journal(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return [Reply(await conversation.flow("exercises").forget_journal(user_id))]
+
+
+async def _country(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.country(user_id, args[0] if args else None)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", _start),
+    Command("help", _help),
+    Command("sos", _sos),
+    Command("ground", _ground),
+    Command("journal", _journal),
+    Command("forget_journal", _forget_journal),
+    Command("country", _country),
+    Command("clear", None, frozenset({TELEGRAM})),
+)
+
+
+def on(channel: str) -> list[Command]:
+    return [command for command in COMMANDS if channel in command.channels]
+
+
+def find(name: str, channel: str) -> Command | None:
+    return next((c for c in on(channel) if c.name == name), None)
+
+
+def help_lines(channel: str) -> str:
+    """The commands as /help lists them, in the table's order."""
+    return "\n".join(f"/{c.name}: {c.description}" for c in on(channel))
