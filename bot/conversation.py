@@ -110,8 +110,6 @@ class Conversation:
         verdict = safety.strongest(verdicts)
         if verdict.crisis:
             return await self._crisis(user_id, verdict.crisis, urgent=verdict.urgent)
-        # The embedding is computed while the flows look at the text (most of a turn's work).
-        self.dialogue.start_reading(message)
         if asked is not None:
             return await self._safety_answer(user_id, asked, message)
         if verdict.category == safety.OTHER:
@@ -119,6 +117,9 @@ class Conversation:
         if verdict.ask and verdict.ask != await self._disclosed(user_id):
             # (Someone who already told us is not asked again: the replies are safety-first.)
             return await self._ask(user_id, verdict.ask, held=message)
+        # The screen has read it: the model side may now. The embedding (most of a turn's
+        # work) is computed while the flows look at the text.
+        self.dialogue.start_reading(message)
         return await self._continue(user_id, message)
 
     async def _disclosed(self, user_id: int) -> str | None:

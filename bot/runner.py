@@ -48,7 +48,8 @@ class BotRunner:
     """One running bot. Tests pass an already loaded `agent` to skip the slow model load, or
     `load_model=False` to keep the bot in its model-still-loading state; `clock`, `tempo` and
     `due_interval` let them run a ten-minute wait or a minute of breathing in moments.
-    `rate_limit=False` lifts Telegram's limits, only for the benchmark of raw capacity."""
+    `rate_limit=False` lifts Telegram's limits, only for the benchmark of raw capacity; `limiter`
+    replaces them (tests run Telegram's windows scaled down)."""
 
     def __init__(
         self,
@@ -56,6 +57,7 @@ class BotRunner:
         agent: Agent | None = None,
         poll_timeout: float = 10.0,
         rate_limit: bool = True,
+        limiter: ChatLimiter | None = None,
         load_model: bool = True,
         model_wait: float = MODEL_WAIT_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -71,7 +73,7 @@ class BotRunner:
         self._load_model = load_model
         self._model_wait = model_wait
         self._poll_timeout = poll_timeout
-        self._rate_limit = rate_limit
+        self._limiter = limiter or (ChatLimiter() if rate_limit else ChatLimiter((), ()))
         self.store: Store | None = None
         self.dialogue: Dialogue | None = None
         self.app = None
@@ -97,7 +99,7 @@ class BotRunner:
         conversation = Conversation(
             self.store, self.dialogue, model_wait=self._model_wait, options=options
         )
-        limiter = ChatLimiter() if self._rate_limit else ChatLimiter((), ())
+        limiter = self._limiter
         self.app = app = build_application(self.settings, conversation, self.store, limiter)
         await app.initialize()
         await announce_commands(app)

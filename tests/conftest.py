@@ -15,6 +15,7 @@ quiet_environment()
 os.chdir(Path(__file__).resolve().parent.parent)  # config.yml's spaCy path is project-relative
 
 from bench.fake_telegram import FakeTelegram  # noqa: E402
+from bot.pacing import CHAT_WINDOWS, OVERALL_WINDOWS, ChatLimiter  # noqa: E402
 from bot.runner import BotRunner  # noqa: E402
 from bot.settings import MODEL_PATH, ROOT, Settings  # noqa: E402
 
@@ -69,6 +70,16 @@ def make_settings(db_path: Path, base_url: str | None) -> Settings:
     )
 
 
+def scaled_limits(factor: float = 0.05) -> ChatLimiter:
+    """Telegram's windows, the same counts in `factor` of the time: the end-to-end tests keep the
+    limiter's logic in the path without waiting out real seconds. (The real windows are measured
+    in tests/test_limiter.py and in the paced breathing test, whose one-a-second gap is its own.)"""
+    return ChatLimiter(
+        tuple((count, span * factor) for count, span in CHAT_WINDOWS),
+        tuple((count, span * factor) for count, span in OVERALL_WINDOWS),
+    )
+
+
 @pytest.fixture
 async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
     """Starts the real bot against the fake server; every runner is stopped after the test."""
@@ -76,6 +87,7 @@ async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
 
     async def start(agent_override=agent, db_path: Path | None = None, **options) -> BotRunner:
         settings = make_settings(db_path or tmp_path / "bot.sqlite3", fake_tg.base_url)
+        options.setdefault("limiter", scaled_limits())
         runner = BotRunner(settings, agent=agent_override, poll_timeout=1, **options)
         await runner.start()
         runners.append(runner)
@@ -84,3 +96,15 @@ async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
     yield start
     for runner in runners:
         await runner.stop()
+
+
+# Fixtures that mean the test needs the trained Rasa model (and its half-minute load).
+_MODEL_FIXTURES = {"model_path", "agent", "start_bot"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that needs the trained model `model`, from the fixtures it uses, so
+    `pytest -m "not model"` runs the rest in seconds; `make test` runs everything."""
+    for item in items:
+        if _MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

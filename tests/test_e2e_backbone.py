@@ -7,6 +7,7 @@ import logging
 
 from telegram import Update
 
+from bot import commands
 from bot.logs import configure_logging
 from tests.conftest import TOKEN
 
@@ -146,7 +147,22 @@ async def test_one_persons_updates_are_answered_in_order(start_bot, fake_tg, tex
         await fake_tg.send_text(USER, message)
     replies = await fake_tg.wait_for(chat_id=USER, count=len(said))
     for reply, (_, response) in zip(replies, said, strict=True):
-        assert reply["text"] in texts_of(response)
+        # /help's variation is followed by the list of commands (the next test).
+        assert reply["text"].split("\n\n")[0] in texts_of(response)
+
+
+async def test_help_and_the_command_menu_list_the_same_commands(start_bot, fake_tg, texts_of):
+    await start_bot()
+    [menu] = fake_tg.sent(method="setMyCommands")
+    table = [(c.name, c.description) for c in commands.on(commands.TELEGRAM)]
+    assert [(c["command"], c["description"]) for c in menu["commands"]] == table
+    for typed in ("/help", "what commands are there"):
+        await fake_tg.send_text(USER, typed)
+        [reply] = await fake_tg.wait_for(chat_id=USER)
+        intro, listed = reply["text"].split("\n\nCommands:\n")
+        assert intro in texts_of("utter_help")
+        assert listed.splitlines() == [f"/{name}: {description}" for name, description in table]
+        fake_tg.calls.clear()
 
 
 async def test_texts_waiting_together_are_one_turn_each_screened(start_bot, fake_tg):

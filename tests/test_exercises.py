@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 import yaml
 
 from bot.flows import Flow, Options
-from bot.flows.exercises import FILE, Exercises, names, parse_rating
+from bot.flows.exercises import FILE, RESUME_WITHIN_SECONDS, Exercises, names, parse_rating
+from bot.flows.steps import KINDS, build
+from bot.flows.steps_base import Run
 from bot.nudges import DueLoop
 from bot.pacing import ChatLimiter, play
 from bot.payloads import parse
@@ -237,3 +240,198 @@ async def test_the_menu_shows_what_helped_this_person(tmp_path):
         assert "helped" not in (await exercises.menu(2)).text  # only their own ratings
     finally:
         await store.close()
+
+
+# --- steps as data (bot/flows/steps.py) -----------------------------------------------------
+
+# Stored with runs in people's databases: a rename would strand every run in that step.
+STORED_STEPS = {
+    "before",
+    "mode",
+    "tap",
+    "pacing",
+    "after",
+    "sense",
+    "urge",
+    "urge_text",
+    "pick",
+    "repeat",
+    "consent",
+    "write",
+    "tips",
+    "waiting",
+}
+
+
+def _specs() -> dict[str, list[dict]]:
+    data = yaml.safe_load(FILE.read_text(encoding="utf-8"))
+    return {name: exercise["steps"] for name, exercise in data["exercises"].items()}
+
+
+def test_every_step_in_the_data_is_a_known_kind_with_a_stored_name():
+    seen = set()
+    for name, specs in _specs().items():
+        assert [s["step"] for s in specs][-1] == "after", name  # every run ends rated
+        for spec in specs:
+            assert spec["kind"] in KINDS, (name, spec)
+            seen.add(spec["step"])
+    assert seen == STORED_STEPS
+
+
+def test_the_next_step_comes_from_the_data():
+    exercises = build(yaml.safe_load(FILE.read_text(encoding="utf-8")))
+    for name, specs in _specs().items():
+        machine = exercises[name]
+        assert machine.first.name == specs[0]["step"]
+        for index, spec in enumerate(specs):
+            following = specs[index + 1]["step"] if index + 1 < len(specs) else ""
+            step = machine.steps[spec["step"]]
+            assert step.kind == spec["kind"]
+            assert step.next == spec.get("next", following), (name, spec["step"])
+    assert exercises["breathing"].steps["mode"].targets() == {"pacing", "tap"}
+    assert exercises["urge_delay"].steps["urge"].targets() == {"before", "urge_text"}
+    assert exercises["breathing"].steps["pacing"].next == "after"  # not the tap step listed next
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda steps: steps.insert(1, {"step": "shrug", "kind": "shrug"}),
+        lambda steps: steps[1].update(next="nowhere"),
+        lambda steps: steps.insert(1, {"step": "middle", "kind": "rating"}),
+        lambda steps: steps.pop(),  # the last step would lead nowhere
+        lambda steps: steps.append(dict(steps[0])),  # two steps stored under one name
+        lambda steps: steps[4].update(next="before"),  # the store ends a wait at `after`
+    ],
+)
+def test_steps_that_lead_nowhere_are_refused_when_the_data_is_read(change):
+    data = yaml.safe_load(FILE.read_text(encoding="utf-8"))
+    change(data["exercises"]["urge_delay"]["steps"])
+    with pytest.raises(ValueError):
+        build(data)
+
+
+def test_a_run_goes_back_to_the_store_as_the_dict_it_came_from():
+    row = {
+        "id": 4,
+        "user_id": 9,
+        "name": "five_senses",
+        "step": "sense",
+        "state": {"pace": 0, "sense": 2, "ack": "Good."},
+        "before": 6,
+        "after": None,
+        "due_at": None,
+        "updated_at": 1_800_000_000.0,
+        "finished_at": None,
+    }
+    assert Run.of(row).row() == row
+
+
+@pytest.fixture
+async def flow(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    yield Exercises(store, Options(tempo=0.01))
+    await store.close()
+
+
+async def _tap(flow: Exercises, user: int, action: str) -> list[Reply]:
+    run = await flow.store.open_exercise(user)
+    return await flow.on_payload(user, parse(f"ex:{run['id']}:{action}"))
+
+
+def _text(name: str, key: str) -> str:
+    return yaml.safe_load(FILE.read_text(encoding="utf-8"))["exercises"][name][key]
+
+
+async def test_journal_consent_is_asked_until_a_yes_and_answers_are_kept_only_with_it(flow):
+    await flow.start(1, "journal")
+    [consent] = await _tap(flow, 1, "rate:5")
+    assert [b.payload.split(":", 2)[2] for b in consent.buttons] == [
+        "consent:yes",
+        "consent:no",
+        "stop",
+    ]
+    await _tap(flow, 1, "consent:no")
+    not_kept, _ = await flow.on_text(1, "something true")
+    assert not_kept.text == _text("journal", "not_kept")
+    assert await flow.store.journal_entries(1) == []
+    assert await flow.journal_text(1) == _text("journal", "off")
+
+    await flow.start(1, "journal")
+    [asked_again] = await _tap(flow, 1, "rate:5")
+    assert asked_again.text == consent.text
+    [question] = await _tap(flow, 1, "consent:yes")
+    kept, _ = await flow.on_text(1, "honesty")
+    assert kept.text == _text("journal", "kept")
+    [entry] = await flow.store.journal_entries(1)
+    assert entry["entry"] == "honesty" and entry["prompt"] in question.text
+
+    await flow.start(1, "journal")
+    [write] = await _tap(flow, 1, "rate:5")
+    assert "Here's the question" in write.text  # a yes is not asked again
+    assert (await flow.store.open_exercise(1))["step"] == "write"
+
+
+async def test_five_senses_never_says_the_same_thanks_twice_running(flow):
+    noticed = _text("five_senses", "noticed")
+    for seed in range(20):
+        random.seed(seed)
+        await flow.start(2, "five_senses")
+        await _tap(flow, 2, "rate:5")
+        thanks = []
+        for typed in ("a lamp", "my sleeve", "a car", "coffee"):
+            [reply] = await flow.on_text(2, typed)
+            thanks.append(reply.text.split("\n\n")[0])
+        done, _ = await flow.on_text(2, "mint")
+        thanks.append(next(a for a in noticed if done.text.startswith(a)))
+        assert set(thanks) <= set(noticed)
+        assert all(a != b for a, b in zip(thanks, thanks[1:], strict=False)), thanks
+        assert (await flow.store.open_exercise(2))["step"] == "after"
+
+
+async def test_typed_words_move_tap_steps_and_a_typed_rating_counts(flow):
+    await flow.start(3, "breathing")
+    assert await flow.on_text(3, "I feel awful") is None  # not a rating: the dialogue answers
+    await flow.on_text(3, "about 6")
+    assert (await flow.store.open_exercise(3))["before"] == 6
+    assert await flow.on_text(3, "the slow one") is None  # a choice is tapped, not typed
+    await _tap(flow, 3, "mode:tap")
+    [second] = await flow.on_text(3, "Done.")
+    assert "Round 2 of 4" in second.text
+    assert await flow.on_text(3, "this is hard") is None
+    [again] = await _tap(flow, 3, "mode:timed")  # a button from the step before
+    assert again.text == second.text
+    [stopped] = await flow.on_text(3, "stop")
+    assert stopped.text.startswith("Stopped") and await flow.store.open_exercise(3) is None
+
+
+async def test_pacing_tokens_double_taps_and_typed_text(flow):
+    await flow.start(4, "breathing")
+    await _tap(flow, 4, "rate:6")
+    [paced] = await _tap(flow, 4, "mode:timed")
+    assert paced.pace.token == 1 and len(paced.pace.frames) == 4 * 16
+    assert await _tap(flow, 4, "mode:timed") == []  # one counting message is enough
+    [again] = await _tap(flow, 4, "resume")
+    assert again.pace.token == 2
+    assert not await flow.still_pacing(paced.pace.run_id, 1)
+    assert await flow.paced_done(paced.pace.run_id, 1) == []  # an older count changes nothing
+    assert await flow.still_pacing(again.pace.run_id, 2)
+    assert await flow.on_text(4, "can we just talk") is None
+    assert await flow.store.open_exercise(4) is None  # the breathing stopped
+    assert not await flow.still_pacing(again.pace.run_id, 2)
+
+
+async def test_a_restart_offers_fresh_paced_runs_and_ends_stale_ones(flow, monkeypatch):
+    offset = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+    for user in (6, 5):  # 6 first, then half an hour and more passes
+        await flow.start(user, "breathing")
+        await _tap(flow, user, "rate:6")
+        await _tap(flow, user, "mode:timed")
+        offset[0] += RESUME_WITHIN_SECONDS + 60
+    offset[0] -= RESUME_WITHIN_SECONDS + 60
+    [(user, [offer])] = await flow.resumable()
+    assert user == 5 and "Slow breathing" in offer.text
+    assert [b.payload.split(":", 2)[2] for b in offer.buttons] == ["resume", "stop"]
+    assert (await flow.ratings(6))[0]["outcome"] == "interrupted"
