@@ -4,8 +4,12 @@ database, so they survive a restart (design.md: "bot/nudges"). `send` puts them 
 
 Every flow (bot/flows) is a source: what is due now (`Flow.due`), and once at start what a
 restart interrupted (`Flow.resumable`). Each source hands out an item once (the store clears it
-as it is claimed), so two loops or a restart never send it twice. The quiet mark after a crisis
-is honoured here, in one place, for every source: nothing unasked-for reaches that person.
+as it is claimed), so two loops or a restart never send it twice.
+
+The quiet mark after a crisis is decided here, in one place, for every source: nothing
+unasked-for reaches that person. Sources are told who is quiet and leave their items unclaimed,
+so a due message goes out once the mark has passed; an offer after a restart is one-off and is
+left out. Anything a source hands out for a quiet person anyway is held back here too.
 """
 
 from __future__ import annotations
@@ -54,28 +58,35 @@ class DueLoop:
     async def tick(self) -> int:
         """Sends everything due now; returns how many people got a message."""
         now = self.clock()
-        return await self._deliver([lambda f=flow: f.due(now, self.user_id) for flow in self.flows])
+        try:
+            quiet = await self.store.quiet_users(now)
+        except Exception as error:  # noqa: BLE001 - without the marks, send nothing this round
+            _log_error(error, "reading the quiet marks")
+            return 0
+        return await self._deliver(
+            [lambda f=flow: f.due(now, self.user_id, quiet) for flow in self.flows], quiet
+        )
 
     async def resume(self) -> int:
         """Once at start: what a stop interrupted, offered again."""
+        quiet = await self.store.quiet_users(self.clock())
         return await self._deliver(
-            [lambda f=flow: f.resumable(self.user_id) for flow in self.flows]
+            [lambda f=flow: f.resumable(self.user_id) for flow in self.flows], quiet
         )
 
-    async def _deliver(self, sources: list[Callable[[], Awaitable[Due]]]) -> int:
+    async def _deliver(
+        self, sources: list[Callable[[], Awaitable[Due]]], quiet: frozenset[int]
+    ) -> int:
         sent = 0
         for source in sources:
             try:
                 due = await source()
-                quiet = await self.store.quiet_among({user for user, _ in due}, self.clock())
             except Exception as error:  # noqa: BLE001 - one bad read must not end the loop
                 _log_error(error, "reading what is due")
                 continue
             for user_id, replies in due:
                 if user_id in quiet:
-                    logger.info(
-                        "held a due message for user %s: quiet after a crisis", user_tag(user_id)
-                    )
+                    logger.info("left out a message for user %s: quiet mark", user_tag(user_id))
                     continue
                 try:
                     await self.send(user_id, replies)

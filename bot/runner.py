@@ -31,10 +31,10 @@ from bot.telegram import (
     handle_turn,
     transmit,
 )
-from bot.turns import Turns
+from bot.turns import HOLD_SECONDS, TURN_GAP_SECONDS, Turns
 
 if TYPE_CHECKING:
-    from rasa.core.agent import Agent
+    from bot.dialogue import Agent  # Rasa's, named where Rasa is (bot/dialogue.py)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class BotRunner:
     `load_model=False` to keep the bot in its model-still-loading state; `clock`, `tempo` and
     `due_interval` let them run a ten-minute wait or a minute of breathing in moments.
     `rate_limit=False` lifts Telegram's limits, only for the benchmark of raw capacity; `limiter`
-    replaces them (tests run Telegram's windows scaled down)."""
+    replaces them, and `turn_gap`/`turn_hold` the pause between a chat's turns (bot/turns.py):
+    tests run both scaled down."""
 
     def __init__(
         self,
@@ -58,6 +59,8 @@ class BotRunner:
         poll_timeout: float = 10.0,
         rate_limit: bool = True,
         limiter: ChatLimiter | None = None,
+        turn_gap: float = TURN_GAP_SECONDS,
+        turn_hold: float = HOLD_SECONDS,
         load_model: bool = True,
         model_wait: float = MODEL_WAIT_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -73,6 +76,7 @@ class BotRunner:
         self._load_model = load_model
         self._model_wait = model_wait
         self._poll_timeout = poll_timeout
+        self._turn_gap, self._turn_hold = turn_gap, turn_hold
         self._limiter = limiter or (ChatLimiter() if rate_limit else ChatLimiter((), ()))
         self.store: Store | None = None
         self.dialogue: Dialogue | None = None
@@ -114,7 +118,7 @@ class BotRunner:
         async def turn(chat_id: int, rows: list) -> int:
             return await handle_turn(app, chat_id, rows)
 
-        self.turns = Turns(self.store, turn)
+        self.turns = Turns(self.store, turn, hold=self._turn_hold, gap=self._turn_gap)
         # What a stop or a crash left unfinished goes first, in each chat's order.
         resumed = await self.turns.resume()
 

@@ -390,19 +390,10 @@ class Store:
         row = await self._row("SELECT quiet_until FROM users WHERE user_id = ?", (user_id,))
         return bool(row and row[0] and row[0] > (time.time() if now is None else now))
 
-    async def quiet_among(self, user_ids: set[int], now: float) -> set[int]:
-        """Which of these people are inside the quiet mark: one read for a whole due batch."""
-        quiet: set[int] = set()
-        ids = sorted(user_ids)
-        for start in range(0, len(ids), 500):  # under SQLite's limit on bound variables
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self._rows(
-                f"SELECT user_id FROM users WHERE user_id IN ({marks}) AND quiet_until > ?",
-                (*chunk, now),
-            )
-            quiet.update(row[0] for row in rows)
-        return quiet
+    async def quiet_users(self, now: float) -> frozenset[int]:
+        """Everyone inside the quiet mark now: the few with a crisis reply in the last day."""
+        rows = await self._rows("SELECT user_id FROM users WHERE quiet_until > ?", (now,))
+        return frozenset(row[0] for row in rows)
 
     async def set_disclosure(self, user_id: int, category: str) -> None:
         """The person told us of a crisis (self_harm or abuse): later replies change."""
@@ -582,13 +573,17 @@ class Store:
             (time.time(), user_id),
         )
 
-    async def claim_due_exercises(self, now: float, user_id: int | None = None) -> list[dict]:
-        """Parked runs whose time has come, each handed out once: their due_at is cleared."""
+    async def claim_due_exercises(
+        self, now: float, user_id: int | None = None, skip: Iterable[int] = ()
+    ) -> list[dict]:
+        """Parked runs whose time has come, each handed out once: their due_at is cleared.
+        Runs of the people in `skip` stay parked."""
         rows = await self._rows(
             f"SELECT {self._EXERCISE_COLUMNS}, finished_at FROM exercises"
             " WHERE due_at IS NOT NULL AND due_at <= ? AND finished_at IS NULL"
-            " AND (? IS NULL OR user_id = ?) ORDER BY due_at",
-            (now, user_id, user_id),
+            " AND (? IS NULL OR user_id = ?)"
+            " AND user_id NOT IN (SELECT value FROM json_each(?)) ORDER BY due_at",
+            (now, user_id, user_id, json.dumps(sorted(skip))),
         )
         claimed = []
         for run in map(_exercise_row, rows):

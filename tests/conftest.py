@@ -18,6 +18,7 @@ from bench.fake_telegram import FakeTelegram  # noqa: E402
 from bot.pacing import CHAT_WINDOWS, OVERALL_WINDOWS, ChatLimiter  # noqa: E402
 from bot.runner import BotRunner  # noqa: E402
 from bot.settings import MODEL_PATH, ROOT, Settings  # noqa: E402
+from bot.turns import HOLD_SECONDS, TURN_GAP_SECONDS  # noqa: E402
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
@@ -88,6 +89,9 @@ async def start_bot(tmp_path: Path, fake_tg: FakeTelegram, agent):
     async def start(agent_override=agent, db_path: Path | None = None, **options) -> BotRunner:
         settings = make_settings(db_path or tmp_path / "bot.sqlite3", fake_tg.base_url)
         options.setdefault("limiter", scaled_limits())
+        # A chat's turns a second apart (bot/turns.py), in a twentieth of the time too.
+        options.setdefault("turn_gap", TURN_GAP_SECONDS * 0.05)
+        options.setdefault("turn_hold", HOLD_SECONDS * 0.05)
         runner = BotRunner(settings, agent=agent_override, poll_timeout=1, **options)
         await runner.start()
         runners.append(runner)

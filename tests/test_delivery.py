@@ -12,6 +12,7 @@ import sqlite3
 from bench.fake_telegram import OLD_POLL, Failure
 from bot.logs import configure_logging
 from bot.texts import text
+from bot.turns import HOLD_SECONDS, TURN_GAP_SECONDS
 from tests.conftest import TOKEN
 
 USER = 5151001
@@ -138,7 +139,8 @@ async def test_unfinished_work_is_resumed_after_a_crash(start_bot, fake_tg, tmp_
 
 
 async def test_flood_from_one_person_gets_a_handful_of_answers(start_bot, fake_tg):
-    await start_bot()
+    # The real pause between a chat's turns: it is what joins a flood into a few turns.
+    await start_bot(turn_gap=TURN_GAP_SECONDS, turn_hold=HOLD_SECONDS)
     for index in range(30):
         await fake_tg.send_text(USER, f"are you there {index}")
         await asyncio.sleep(0.1)

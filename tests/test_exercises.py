@@ -126,7 +126,8 @@ class Due(Flow):
 
     name = "due"
 
-    async def due(self, now, user_id=None):
+    async def due(self, now, user_id=None, quiet=frozenset()):
+        # It ignores `quiet` on purpose: the loop must hold those back itself.
         return [(1, [Reply("a")]), (2, [Reply("b")]), (3, [Reply("c")])]
 
 
@@ -159,6 +160,34 @@ async def test_due_loop_sends_nothing_unasked_for_inside_the_quiet_mark(tmp_path
         assert sent == [1, 3]
         later = DueLoop([Due(store)], store, send, clock=lambda: time.time() + 7200)
         assert await later.tick() == 3  # the mark has passed
+    finally:
+        await store.close()
+
+
+async def test_a_follow_up_due_inside_the_quiet_mark_waits_until_it_ends(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    now = [1000.0]
+    sent = []
+
+    async def send(user_id, replies):
+        sent.append((user_id, replies[0].text))
+
+    try:
+        exercises = Exercises(store, Options(clock=lambda: now[0], urge_wait=600))
+        run_id = await store.start_exercise(7, "urge_delay", "waiting", {"urge": "phone"})
+        run = await store.exercise(run_id)
+        run["due_at"] = 1600.0
+        await store.save_exercise(run)
+        await store.set_quiet_until(7, 5000.0)
+        loop = DueLoop([exercises], store, send, clock=lambda: now[0])
+        now[0] = 1700.0
+        assert await loop.tick() == 0 and sent == []
+        assert (await store.exercise(run_id))["due_at"] == 1600.0  # still parked, not lost
+        now[0] = 5001.0
+        assert await loop.tick() == 1
+        [(user, text)] = sent
+        assert user == 7 and "phone" in text
+        assert await loop.tick() == 0  # once
     finally:
         await store.close()
 

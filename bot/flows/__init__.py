@@ -67,9 +67,13 @@ class Flow:
         """Another flow starts: end what is open (a flow may keep what is parked)."""
         await self.interrupt(user_id)
 
-    async def due(self, now: float, user_id: int | None = None) -> Due:
+    async def due(
+        self, now: float, user_id: int | None = None, quiet: frozenset[int] = frozenset()
+    ) -> Due:
         """Messages this flow starts itself whose time has come, each handed out once.
-        `user_id` limits it to one person (the console chat shares the database)."""
+        `user_id` limits it to one person (the console chat shares the database). People in
+        `quiet` are inside the quiet mark after a crisis (bot/nudges.py decides who): what is
+        due for them stays unclaimed, to go out when the mark has passed."""
         return []
 
     async def resumable(self, user_id: int | None = None) -> Due:

@@ -158,11 +158,13 @@ class Exercises(Flow):
     async def still_pacing(self, run_id: int, token: int) -> bool:
         return self._pacing(await self._run(run_id), token) is not None
 
-    async def due(self, now: float, user_id: int | None = None) -> Due:
+    async def due(
+        self, now: float, user_id: int | None = None, quiet: frozenset[int] = frozenset()
+    ) -> Due:
         """Urge delays whose wait is over: the question that brings the person back."""
         return [
             (row["user_id"], [self._prompt(Run.of(row))])
-            for row in await self.store.claim_due_exercises(now, user_id)
+            for row in await self.store.claim_due_exercises(now, user_id, quiet)
         ]
 
     async def resumable(self, user_id: int | None = None) -> Due:
