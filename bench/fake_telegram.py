@@ -247,6 +247,8 @@ class FakeTelegram:
             raw = dict(await request.post())
         params = {}
         for key, value in raw.items():
+            if isinstance(value, web.FileField):  # an uploaded photo or document: its bytes
+                value = value.file.read()
             if isinstance(value, str):
                 try:
                     value = json.loads(value)

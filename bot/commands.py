@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.payloads import CheckinStart, ScheduleStep
 from bot.replies import Reply
 from bot.texts import text
 
@@ -60,6 +61,26 @@ async def _forget_journal(conversation: Conversation, user_id: int, args: list[s
     return [Reply(await conversation.flow("exercises").forget_journal(user_id))]
 
 
+async def _checkin(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.on_payload(user_id, CheckinStart().pack())
+
+
+async def _schedule(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.on_payload(user_id, ScheduleStep("start").pack())
+
+
+async def _pause(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.flow("schedule").pause(user_id)
+
+
+async def _resume(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.flow("schedule").resume(user_id)
+
+
+async def _history(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.flow("checkin").history(user_id)
+
+
 async def _country(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
     return await conversation.country(user_id, args[0] if args else None)
 
@@ -71,6 +92,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("ground", _ground),
     Command("journal", _journal),
     Command("forget_journal", _forget_journal),
+    Command("checkin", _checkin),
+    Command("history", _history),
+    Command("schedule", _schedule),
+    Command("pause", _pause),
+    Command("resume", _resume),
     Command("country", _country),
     Command("clear", None, frozenset({TELEGRAM})),
 )

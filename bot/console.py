@@ -12,12 +12,13 @@ from bot.dialogue import Dialogue
 from bot.nudges import DueLoop
 from bot.pacing import ChatLimiter, play
 from bot.replies import Button, Pace, Reply
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
 from bot.store import Store
 from bot.texts import text
 
 # The console is one person; a negative id cannot collide with a Telegram user id.
 CONSOLE_USER = -1
+CHART = ROOT / "var" / "history-chart.png"
 
 
 def render(replies: list[Reply]) -> str:
@@ -87,6 +88,11 @@ class Session:
         self.pacers: set[asyncio.Task] = set()
 
     def show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.photo is not None:  # a terminal shows no pictures: the chart goes to a file
+                CHART.parent.mkdir(parents=True, exist_ok=True)
+                CHART.write_bytes(reply.photo)
+                print(f"bot> (chart saved to {CHART})", file=self.stdout, flush=True)
         if replies:
             self.last = replies
             print(render(replies), file=self.stdout, flush=True)

@@ -211,9 +211,15 @@ class Conversation:
         code = code.upper()
         if helplines.known(code):
             await self.store.set_country(user_id, code)
-            return [Reply(text("country_set").format(country=helplines.countries()[code]))]
-        await self.store.set_country(user_id, "other")
-        return [Reply(text("country_unknown_set"))]
+            said = text("country_set").format(country=helplines.countries()[code])
+        else:
+            await self.store.set_country(user_id, "other")
+            said = text("country_unknown_set")
+        if await self.store.schedule(user_id) is None:
+            # Onboarding's next question: daily reminders, asked once (skippable).
+            offer = self.flow("schedule").offer()
+            return [Reply(f"{said}\n\n{offer.text}", offer.buttons)]
+        return [Reply(said)]
 
     async def still_pacing(self, pace: Pace) -> bool:
         """Whether a paced exercise is still wanted (not stopped, not replaced)."""

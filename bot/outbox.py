@@ -182,6 +182,9 @@ class Sender:
             # Cannot succeed later. (A 403 means the person blocked the bot.)
             logger.warning("gave up a send to user %s: %s", user_tag(chat), type(error).__name__)
             await self.store.give_up_send(row_id, type(error).__name__)
+            if isinstance(error, Forbidden):
+                # Blocked: their nudges stop until they write again (Store.touch_user).
+                await self.store.set_blocked(chat, True)
             return
         except asyncio.CancelledError:
             raise

@@ -165,3 +165,63 @@ def parse(data: str | None) -> Payload | None:
         if payload is not None:
             return payload
     return None
+
+
+@dataclass(frozen=True)
+class CheckinStart(Payload):
+    pattern = re.compile(r"ci:start")
+    starts = True
+
+    def _wire(self) -> str:
+        return "ci:start"
+
+
+@dataclass(frozen=True)
+class CheckinAnswer(Payload):
+    """A tap inside a check-in; its id keeps an old message from answering a newer one."""
+
+    checkin: int
+    field: str  # mood, steady, tag, note
+    value: str
+    pattern = re.compile(r"ci:(\d{1,12}):(mood|steady|tag|note):([a-z0-9_]{1,20})")
+
+    @classmethod
+    def _of(cls, match: re.Match[str]) -> Payload:
+        checkin, field, value = match.groups()
+        return cls(int(checkin), field, value)
+
+    def _wire(self) -> str:
+        return f"ci:{self.checkin}:{self.field}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Nudge(Payload):
+    """Snooze or skip from a nudge, for the local day it was sent for."""
+
+    action: str  # snooze, skip
+    day: str  # YYYY-MM-DD
+    pattern = re.compile(r"nudge:(snooze|skip):(\d{4}-\d{2}-\d{2})")
+
+    def _wire(self) -> str:
+        return f"nudge:{self.action}:{self.day}"
+
+
+@dataclass(frozen=True)
+class ScheduleStep(Payload):
+    """The check-in schedule being set: start, not now, a zone, a time (HHMM), the days."""
+
+    step: str
+    value: str = ""
+    pattern = re.compile(r"sch:(start|no|zone|at|days)(?::([A-Za-z0-9_+\-/]{1,40}))?")
+
+    @classmethod
+    def _of(cls, match: re.Match[str]) -> Payload:
+        step, value = match.groups()
+        return cls(step, value or "")
+
+    @property
+    def starts(self) -> bool:  # type: ignore[override]
+        return self.step == "start"
+
+    def _wire(self) -> str:
+        return f"sch:{self.step}" + (f":{self.value}" if self.value else "")

@@ -38,6 +38,7 @@ class Reply:
     rows: tuple[int, ...] = ()  # buttons per keyboard row; one per row when empty
     pace: Pace | None = None  # a timed exercise the channel plays after the text
     first: bool = False  # a safety reply: ahead of the chat's other unsent messages
+    photo: bytes | None = None  # a PNG (the /history chart), with `text` as its caption
 
 
 def first(replies: list[Reply]) -> list[Reply]:

@@ -123,6 +123,37 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_pending ON outbox (chat_id, priority DESC, id)
         WHERE sent_at IS NULL AND failed IS NULL;
     """,
+    # Daily check-ins (bot/flows/checkin.py) and the schedule of their nudges
+    # (bot/flows/schedule.py, bot/schedule.py). `due_day` is the person's local date the next
+    # nudge is for and `sent_day` the last one sent: never two nudges for one day.
+    """
+    CREATE TABLE schedules (
+        user_id     INTEGER PRIMARY KEY,
+        zone        TEXT,
+        at          TEXT,
+        days        TEXT,
+        asking      TEXT,
+        paused      INTEGER NOT NULL DEFAULT 0,
+        due_at      REAL,
+        due_day     TEXT,
+        sent_day    TEXT,
+        updated_at  REAL NOT NULL
+    );
+    CREATE INDEX schedules_due ON schedules (due_at) WHERE due_at IS NOT NULL;
+    ALTER TABLE users ADD COLUMN blocked_at REAL;
+    CREATE TABLE checkins (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id      INTEGER NOT NULL,
+        step         TEXT NOT NULL,
+        mood         INTEGER,
+        steadiness   INTEGER,
+        tags         TEXT NOT NULL DEFAULT '[]',
+        note         TEXT,
+        started_at   REAL NOT NULL,
+        finished_at  REAL
+    );
+    CREATE INDEX checkins_by_user ON checkins (user_id, started_at);
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -364,7 +395,8 @@ class Store:
         # An upsert that updated reports rowcount 1 as well, so the row's age tells instead.
         row = await self._row(
             "INSERT INTO users (user_id, created_at, last_seen) VALUES (?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen "
+            # A person who writes has not blocked us (any more): their nudges resume.
+            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked_at = NULL "
             "RETURNING created_at = last_seen",
             (user_id, now, now),
         )
@@ -377,6 +409,126 @@ class Store:
     async def set_country(self, user_id: int, country: str | None) -> None:
         await self.touch_user(user_id)
         await self._db.execute("UPDATE users SET country = ? WHERE user_id = ?", (country, user_id))
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Telegram answered 403 (the person blocked the bot), or they are back."""
+        await self._db.execute(
+            "UPDATE users SET blocked_at = ? WHERE user_id = ?",
+            (time.time() if blocked else None, user_id),
+        )
+
+    async def is_blocked(self, user_id: int) -> bool:
+        row = await self._row("SELECT blocked_at FROM users WHERE user_id = ?", (user_id,))
+        return bool(row and row[0])
+
+    # --- check-in schedules ---------------------------------------------------------------
+
+    _SCHEDULE_COLUMNS = "user_id, zone, at, days, asking, paused, due_at, due_day, sent_day"
+
+    async def schedule(self, user_id: int) -> dict | None:
+        row = await self._row(
+            f"SELECT {self._SCHEDULE_COLUMNS} FROM schedules WHERE user_id = ?", (user_id,)
+        )
+        return dict(zip(self._SCHEDULE_COLUMNS.split(", "), row, strict=True)) if row else None
+
+    async def save_schedule(self, user_id: int, **fields) -> None:
+        """Sets the given columns of the person's schedule, creating it when there is none."""
+        names = [n for n in fields if n in self._SCHEDULE_COLUMNS.split(", ")[1:]]
+        await self.touch_user(user_id)
+        await self._db.execute(
+            "INSERT INTO schedules (user_id, updated_at) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO NOTHING",
+            (user_id, time.time()),
+        )
+        if names:
+            sets = ", ".join(f"{name} = ?" for name in names)
+            await self._db.execute(
+                f"UPDATE schedules SET {sets}, updated_at = ? WHERE user_id = ?",
+                (*(fields[n] for n in names), time.time(), user_id),
+            )
+
+    async def due_schedules(
+        self, now: float, user_id: int | None = None, skip: Iterable[int] = ()
+    ) -> list[dict]:
+        """Schedules whose nudge is due, of people who have not paused or blocked us; people
+        in `skip` (the quiet mark) wait."""
+        rows = await self._rows(
+            f"SELECT {', '.join('s.' + c for c in self._SCHEDULE_COLUMNS.split(', '))}"
+            " FROM schedules s JOIN users u ON u.user_id = s.user_id"
+            " WHERE s.due_at IS NOT NULL AND s.due_at <= ? AND s.paused = 0"
+            " AND u.blocked_at IS NULL AND (? IS NULL OR s.user_id = ?)"
+            " AND s.user_id NOT IN (SELECT value FROM json_each(?)) ORDER BY s.due_at",
+            (now, user_id, user_id, json.dumps(sorted(skip))),
+        )
+        return [dict(zip(self._SCHEDULE_COLUMNS.split(", "), row, strict=True)) for row in rows]
+
+    async def move_schedule(
+        self, user_id: int, was_due: float, due_at: float, due_day: str, sent_day: str | None
+    ) -> bool:
+        """Moves a due schedule on to its next nudge, once: False when another loop (or an
+        earlier pass) already moved it, so its nudge is not sent twice."""
+        cursor = await self._db.execute(
+            "UPDATE schedules SET due_at = ?, due_day = ?, sent_day = COALESCE(?, sent_day),"
+            " updated_at = ? WHERE user_id = ? AND due_at = ?",
+            (due_at, due_day, sent_day, time.time(), user_id, was_due),
+        )
+        return cursor.rowcount == 1
+
+    # --- check-ins ------------------------------------------------------------------------
+
+    _CHECKIN_COLUMNS = "id, user_id, step, mood, steadiness, tags, note, started_at, finished_at"
+
+    def _checkin_row(self, row) -> dict:
+        checkin = dict(zip(self._CHECKIN_COLUMNS.split(", "), row, strict=True))
+        checkin["tags"] = json.loads(checkin["tags"])
+        return checkin
+
+    async def start_checkin(self, user_id: int) -> dict:
+        """One check-in in progress at a time: an unfinished one is dropped."""
+        await self.drop_open_checkin(user_id)
+        row = await self._row(
+            "INSERT INTO checkins (user_id, step, started_at) VALUES (?, 'mood', ?)"
+            f" RETURNING {self._CHECKIN_COLUMNS}",
+            (user_id, time.time()),
+        )
+        return self._checkin_row(row)
+
+    async def open_checkin(self, user_id: int) -> dict | None:
+        row = await self._row(
+            f"SELECT {self._CHECKIN_COLUMNS} FROM checkins"
+            " WHERE user_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        )
+        return self._checkin_row(row) if row else None
+
+    async def save_checkin(self, checkin: dict, finished: bool = False) -> None:
+        await self._db.execute(
+            "UPDATE checkins SET step = ?, mood = ?, steadiness = ?, tags = ?, note = ?,"
+            " finished_at = ? WHERE id = ?",
+            (
+                checkin["step"],
+                checkin["mood"],
+                checkin["steadiness"],
+                json.dumps(checkin["tags"]),
+                checkin["note"],
+                time.time() if finished else None,
+                checkin["id"],
+            ),
+        )
+
+    async def drop_open_checkin(self, user_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM checkins WHERE user_id = ? AND finished_at IS NULL", (user_id,)
+        )
+
+    async def checkins(self, user_id: int, since: float) -> list[dict]:
+        """Finished check-ins since `since`, oldest first."""
+        rows = await self._rows(
+            f"SELECT {self._CHECKIN_COLUMNS} FROM checkins"
+            " WHERE user_id = ? AND finished_at IS NOT NULL AND started_at >= ? ORDER BY id",
+            (user_id, since),
+        )
+        return [self._checkin_row(row) for row in rows]
 
     async def set_quiet_until(self, user_id: int, until: float) -> None:
         """After a crisis, nothing unasked-for (nudges, streaks) is sent before `until`."""

@@ -4,6 +4,7 @@ rows, and sending those rows (bot/outbox.py drives when)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import json
 import logging
@@ -12,6 +13,7 @@ import traceback
 
 from telegram import (
     BotCommand,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -23,6 +25,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -82,6 +85,7 @@ def build_application(
         handler = _core_command(command) if command.handler else _OWN_COMMANDS[command.name]
         app.add_handler(CommandHandler(command.name, handler, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button))
+    app.add_handler(ChatMemberHandler(_on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT, _on_edit)
     )
@@ -225,6 +229,15 @@ async def _on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
+async def _on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The person blocked the bot (their nudges stop) or unblocked it (they resume)."""
+    change = update.my_chat_member
+    if change.chat.type != "private":
+        return
+    blocked = change.new_chat_member.status == ChatMember.BANNED
+    await context.application.bot_data["store"].set_blocked(change.chat.id, blocked)
+
+
 # Commands of the table (bot/commands.py) that Telegram handles itself.
 _OWN_COMMANDS = {"clear": _on_clear}
 
@@ -326,6 +339,10 @@ def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]
     sends = []
     for reply in replies:
         priority = FIRST_PRIORITY if reply.first else 0
+        if reply.photo is not None:
+            body = {"photo": base64.b64encode(reply.photo).decode(), "caption": reply.text}
+            sends.append((chat_id, priority, "sendPhoto", json.dumps(body)))
+            continue
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
             body: dict = {"text": chunk}
@@ -348,6 +365,11 @@ async def transmit(app: Application, row: dict) -> int | None:
             chat_id,
             body["text"],
             reply_markup=InlineKeyboardMarkup.de_json(markup, app.bot) if markup else None,
+        )
+        return message.message_id
+    if method == "sendPhoto":
+        message = await app.bot.send_photo(
+            chat_id, base64.b64decode(body["photo"]), caption=body.get("caption") or None
         )
         return message.message_id
     if method == "editMessageText":

@@ -83,13 +83,17 @@ class Flow:
 
 def _registry() -> tuple[type[Flow], ...]:
     # Imported here: the flows import this module for `Flow`.
+    from bot.flows.checkin import Checkin
     from bot.flows.exercises import Exercises
     from bot.flows.reflection import Reflections
+    from bot.flows.schedule import Schedule
 
     # Typed text goes to them in this order.
     return (
         Exercises,
         Reflections,
+        Checkin,
+        Schedule,
     )
 
 

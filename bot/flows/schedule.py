@@ -1,0 +1,194 @@
+"""Setting the check-in reminders: time zone, time, days (bot/data/checkin.yml, "schedule").
+
+Offered once the person's country is known, and any time with /schedule; /pause and /resume
+stop and restart the reminders. The zone comes from the country's zones in the tz database (one
+zone is taken as it is, several are offered as buttons) or from a typed city or zone name. The
+next reminder is stored as a UTC instant with the local day it is for (bot/schedule.py does the
+calendar work, DST included), so a restart or a clock change never sends two for one day.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot import schedule as calendar
+from bot.flows import Flow
+from bot.payloads import Payload, ScheduleStep
+from bot.replies import Button, Reply
+
+FILE = Path(__file__).resolve().parent.parent / "data" / "checkin.yml"
+DAYS = {
+    "daily": frozenset(range(7)),
+    "weekdays": frozenset(range(5)),
+    "weekends": frozenset({5, 6}),
+}
+# Zones offered as buttons for a country with several; the rest are typed as a city.
+MAX_ZONE_BUTTONS = 8
+# A typed answer this long is not a city or a time: the person moved on, and the dialogue answers.
+MAX_ANSWER_WORDS = 4
+_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.IGNORECASE)
+
+
+@cache
+def texts() -> dict:
+    return yaml.safe_load(FILE.read_text(encoding="utf-8"))
+
+
+def _t(key: str) -> str:
+    return texts()["schedule"][key]
+
+
+def parse_time(typed: str) -> str | None:
+    """ "21:30", "9pm", "9.30 pm", "7" → "HH:MM"; None for anything else."""
+    match = _TIME.match(typed)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    half = (match.group(3) or "").lower().replace(".", "")
+    if half and not 1 <= hour <= 12:
+        return None
+    if half == "pm" and hour != 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    return f"{hour:02d}:{minute:02d}" if hour <= 23 and minute <= 59 else None
+
+
+def days_kind(days: str | None) -> str:
+    return next((k for k, v in DAYS.items() if _days(days) == v), "daily")
+
+
+def _days(stored: str | None) -> frozenset[int]:
+    return frozenset(int(d) for d in stored or "")
+
+
+def describe(occurrence: calendar.Occurrence, zone: str) -> str:
+    return calendar.local_label(occurrence, zone)
+
+
+class Schedule(Flow):
+    name = "schedule"
+    payloads = (ScheduleStep,)
+
+    async def active(self, user_id: int) -> bool:
+        row = await self.store.schedule(user_id)
+        return bool(row and row["asking"])
+
+    def offer(self) -> Reply:
+        """After onboarding's country question: reminders, if the person wants them."""
+        return Reply(
+            _t("offer"),
+            (
+                Button(_t("offer_yes"), ScheduleStep("start").pack()),
+                Button(_t("offer_no"), ScheduleStep("no").pack()),
+            ),
+        )
+
+    async def start(self, user_id: int) -> list[Reply]:
+        zones = calendar.zones_for(await self.store.country(user_id) or "")
+        if len(zones) == 1:
+            return await self._zone(user_id, zones[0])
+        if zones:
+            buttons = [
+                Button(zone.rsplit("/", 1)[-1].replace("_", " "), ScheduleStep("zone", zone).pack())
+                for zone in zones[:MAX_ZONE_BUTTONS]
+            ]
+            buttons.append(Button(_t("zone_other"), ScheduleStep("zone", "other").pack()))
+            await self.store.save_schedule(user_id, asking="zone")
+            return [Reply(_t("zone_pick"), tuple(buttons))]
+        await self.store.save_schedule(user_id, asking="zone")
+        return [Reply(_t("zone_type"))]
+
+    async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
+        assert isinstance(payload, ScheduleStep)
+        if payload.step == "start":
+            return await self.start(user_id)
+        if payload.step == "no":
+            await self.store.save_schedule(user_id, asking=None)
+            return [Reply(_t("not_now"))]
+        if payload.step == "zone":
+            if payload.value == "other" or calendar.find_zone(payload.value) != payload.value:
+                await self.store.save_schedule(user_id, asking="zone")
+                return [Reply(_t("zone_type"))]
+            return await self._zone(user_id, payload.value)
+        if payload.step == "at":
+            if payload.value == "other":
+                await self.store.save_schedule(user_id, asking="at")
+                return [Reply(_t("at_unknown"))]
+            at = parse_time(f"{payload.value[:2]}:{payload.value[2:]}")
+            return await self._at(user_id, at) if at else []
+        if payload.step == "days" and payload.value in DAYS:
+            return await self._days(user_id, payload.value)
+        return []
+
+    async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
+        row = await self.store.schedule(user_id)
+        if not row or not row["asking"]:
+            return None
+        if row["asking"] == "zone" and (zone := calendar.find_zone(text)):
+            return await self._zone(user_id, zone)
+        if row["asking"] == "at" and (at := parse_time(text)):
+            return await self._at(user_id, at)
+        if len(text.split()) > MAX_ANSWER_WORDS:
+            await self.store.save_schedule(user_id, asking=None)
+            return None
+        return [Reply(_t("zone_unknown" if row["asking"] == "zone" else "at_unknown"))]
+
+    async def interrupt(self, user_id: int) -> None:
+        if await self.active(user_id):
+            await self.store.save_schedule(user_id, asking=None)
+
+    async def _zone(self, user_id: int, zone: str) -> list[Reply]:
+        await self.store.save_schedule(user_id, zone=zone, asking="at")
+        buttons = [
+            Button(at, ScheduleStep("at", at.replace(":", "")).pack()) for at in _t("at_options")
+        ]
+        buttons.append(Button(_t("at_type"), ScheduleStep("at", "other").pack()))
+        return [Reply(_t("at_ask"), tuple(buttons), rows=(4,))]
+
+    async def _at(self, user_id: int, at: str) -> list[Reply]:
+        await self.store.save_schedule(user_id, at=at, asking=None)
+        buttons = tuple(
+            Button(title, ScheduleStep("days", kind).pack()) for kind, title in _t("days").items()
+        )
+        return [Reply(_t("days_ask"), buttons)]
+
+    async def _days(self, user_id: int, kind: str) -> list[Reply]:
+        row = await self.store.schedule(user_id)
+        if not row or not row["zone"] or not row["at"]:
+            return await self.start(user_id)
+        days = "".join(str(d) for d in sorted(DAYS[kind]))
+        first = await self._plan(user_id, row["zone"], row["at"], days)
+        said = _t("done").format(
+            at=row["at"], zone=row["zone"], days=_t("days")[kind].lower(), first=first
+        )
+        return [Reply(said)]
+
+    async def _plan(self, user_id: int, zone: str, at: str, days: str) -> str:
+        """Stores the next reminder from now; how it reads to the person."""
+        occurrence = calendar.next_due(self.options.clock(), zone, at, _days(days))
+        await self.store.save_schedule(
+            user_id,
+            days=days,
+            paused=0,
+            due_at=occurrence.due,
+            due_day=occurrence.day.isoformat(),
+        )
+        return describe(occurrence, zone)
+
+    async def pause(self, user_id: int) -> list[Reply]:
+        if not (row := await self.store.schedule(user_id)) or not row["days"]:
+            return [Reply(_t("none"))]
+        await self.store.save_schedule(user_id, paused=1)
+        return [Reply(_t("paused"))]
+
+    async def resume(self, user_id: int) -> list[Reply]:
+        """From now on: reminders missed while paused are not sent."""
+        if not (row := await self.store.schedule(user_id)) or not row["days"]:
+            return [Reply(_t("none"))]
+        first = await self._plan(user_id, row["zone"], row["at"], row["days"])
+        return [Reply(_t("resumed").format(first=first))]

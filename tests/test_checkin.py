@@ -1,0 +1,215 @@
+"""Check-ins and their reminders through `Conversation` with a stand-in dialogue and a clock
+the test moves: schedule set-up, nudges at the local time, downtime, snooze, skip, pause,
+the quiet mark, a blocked bot, the check-in itself and /history."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import commands
+from bot.conversation import Conversation
+from bot.flows import Options
+from bot.nudges import DueLoop
+from bot.payloads import CheckinStart, Country, ScheduleStep, parse
+from bot.store import Store
+from tests.fake_dialogue import FakeDialogue
+
+USER = 77
+
+
+class Clock:
+    def __init__(self, when: str, zone: str) -> None:
+        self.now = datetime.fromisoformat(when).replace(tzinfo=ZoneInfo(zone)).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, when: str, zone: str) -> None:
+        self.now = datetime.fromisoformat(when).replace(tzinfo=ZoneInfo(zone)).timestamp()
+
+
+@pytest.fixture
+async def bot(tmp_path):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    clock = Clock("2026-03-27 10:00", "Europe/London")  # a Friday, two days before BST begins
+    conversation = Conversation(store, FakeDialogue(), model_wait=0, options=Options(clock=clock))
+    sent: list[tuple[int, list]] = []
+
+    async def send(user_id, replies):
+        sent.append((user_id, replies))
+
+    loop = DueLoop(conversation.flows, store, send, clock=clock)
+    yield conversation, store, clock, loop, sent
+    await store.close()
+
+
+def tap(reply, title: str) -> str:
+    return next(b.payload for b in reply.buttons if b.title == title)
+
+
+async def set_up(conversation, at="21:30", days="Every day"):
+    [offer] = await conversation.on_payload(USER, Country("GB").pack())
+    assert "reminder" in offer.text  # onboarding's next question, in the same message
+    [time_question] = await conversation.on_payload(USER, tap(offer, "Yes, set it up"))
+    [days_question] = await conversation.on_text(USER, at)
+    [done] = await conversation.on_payload(USER, tap(days_question, days))
+    return done
+
+
+async def test_onboarding_sets_a_daily_reminder_in_the_persons_zone(bot):
+    conversation, store, clock, loop, sent = bot
+    done = await set_up(conversation, at="9:30 pm")
+    assert "21:30 (Europe/London)" in done.text and "Fri 27 Mar, 21:30" in done.text
+    row = await store.schedule(USER)
+    assert (row["zone"], row["at"], row["days"], row["asking"]) == (
+        "Europe/London",
+        "21:30",
+        "0123456",
+        None,
+    )
+
+
+async def test_nudges_land_at_local_time_across_the_clock_change_once_a_day(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation)
+    local_times = []
+    for _ in range(10 * 24 * 4):  # ten days in quarter hours, straight through BST's start
+        clock.now += 900
+        before = len(sent)
+        await loop.tick()
+        if len(sent) > before:
+            local_times.append(datetime.fromtimestamp(clock.now, ZoneInfo("Europe/London")))
+    assert len(local_times) == 10  # one a day, none doubled, none lost
+    assert all((t.hour, t.minute) == (21, 30) for t in local_times)
+    [(user, [nudge])] = sent[:1]
+    assert user == USER and "check-in" in nudge.text
+    assert "trust" not in nudge.text.lower() and "partner" not in nudge.text.lower()
+    assert [b.title for b in nudge.buttons] == ["Check in now", "Snooze 1 h", "Skip today"]
+
+
+async def test_downtime_sends_a_late_nudge_once_or_skips_an_old_one(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation)
+    clock.at("2026-03-27 22:45", "Europe/London")  # down over 21:30, back within two hours
+    assert await loop.tick() == 1 and await loop.tick() == 0
+    clock.at("2026-03-29 02:00", "Europe/London")  # down all of Saturday evening and more
+    assert await loop.tick() == 0
+    clock.at("2026-03-29 21:31", "Europe/London")
+    assert await loop.tick() == 1
+
+
+async def test_snooze_skip_pause_and_resume(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation)
+    clock.at("2026-03-27 21:31", "Europe/London")
+    await loop.tick()
+    nudge = sent[-1][1][0]
+    [snoozed] = await conversation.on_payload(USER, tap(nudge, "Snooze 1 h"))
+    assert "hour" in snoozed.text
+    clock.at("2026-03-27 22:00", "Europe/London")
+    assert await loop.tick() == 0
+    clock.at("2026-03-27 22:32", "Europe/London")
+    assert await loop.tick() == 1  # the snoozed one, for the same day
+    again = sent[-1][1][0]
+    [skipped] = await conversation.on_payload(USER, tap(again, "Skip today"))
+    assert "not today" in skipped.text.lower()
+    clock.at("2026-03-28 21:31", "Europe/London")
+    assert await loop.tick() == 1  # tomorrow's comes as planned
+    [paused] = await commands.find("pause", "telegram").handler(conversation, USER, [])
+    assert "paused" in paused.text.lower()
+    clock.at("2026-03-29 21:31", "Europe/London")
+    assert await loop.tick() == 0
+    await commands.find("resume", "telegram").handler(conversation, USER, [])
+    assert await loop.tick() == 0  # missed while paused: not sent afterwards
+    clock.at("2026-03-30 21:31", "Europe/London")
+    assert await loop.tick() == 1
+
+
+async def test_no_nudge_inside_the_quiet_mark_or_to_someone_who_blocked_the_bot(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation)
+    await store.set_quiet_until(USER, clock.now + 24 * 3600)
+    clock.at("2026-03-27 21:31", "Europe/London")
+    assert await loop.tick() == 0
+    clock.at("2026-03-28 21:31", "Europe/London")  # the mark has passed
+    assert await loop.tick() == 1
+    await store.set_blocked(USER, True)  # Telegram said 403
+    clock.at("2026-03-29 21:31", "Europe/London")
+    assert await loop.tick() == 0
+    await store.touch_user(USER)  # they wrote again
+    clock.at("2026-03-30 21:31", "Europe/London")
+    assert await loop.tick() == 1
+
+
+async def test_a_check_in_start_to_finish_fits_its_reply_to_the_answers(bot):
+    conversation, store, clock, loop, sent = bot
+    for _ in range(3):
+        [mood] = await conversation.on_payload(USER, CheckinStart().pack())
+        assert "mood" in mood.text.lower() and len(mood.buttons) == 5
+        [steady] = await conversation.on_payload(USER, tap(mood, "2"))
+        [tags] = await conversation.on_text(USER, "1")  # a typed number counts
+        [tags] = await conversation.on_payload(USER, tap(tags, "Anxious"))
+        assert "Anxious" in tags.text and "Anxious" not in [b.title for b in tags.buttons]
+        [closing] = await conversation.on_payload(USER, tap(tags, "That's all"))
+    assert "calming" in closing.text.lower() and closing.buttons[0].payload == "ex:menu"
+    assert "counsellor" in closing.text  # the third low day running
+    last = (await store.checkins(USER, 0))[-1]
+    assert (last["mood"], last["steadiness"], last["tags"], last["note"]) == (
+        2,
+        1,
+        ["anxious"],
+        None,
+    )
+
+
+async def test_the_note_is_asked_and_kept_only_with_consent(bot):
+    conversation, store, clock, loop, sent = bot
+    await store.set_journal_consent(USER, True)
+    [mood] = await conversation.on_payload(USER, CheckinStart().pack())
+    [steady] = await conversation.on_payload(USER, tap(mood, "4"))
+    [tags] = await conversation.on_payload(USER, tap(steady, "5"))
+    [note] = await conversation.on_payload(USER, tap(tags, "That's all"))
+    [closing] = await conversation.on_text(USER, "we cooked together and it felt easy")
+    assert "calming" not in closing.text
+    [kept] = await store.checkins(USER, 0)
+    assert kept["note"] == "we cooked together and it felt easy"
+
+
+async def test_an_old_check_in_button_does_not_answer_a_new_one(bot):
+    conversation, store, clock, loop, sent = bot
+    [old] = await conversation.on_payload(USER, CheckinStart().pack())
+    [new] = await conversation.on_payload(USER, CheckinStart().pack())
+    [stale] = await conversation.on_payload(USER, tap(old, "3"))
+    assert "already ended" in stale.text
+    assert parse(tap(new, "3")) is not None
+
+
+async def test_history_is_a_png_and_two_lines(bot):
+    conversation, store, clock, loop, sent = bot
+    [mood] = await conversation.on_payload(USER, CheckinStart().pack())
+    [steady] = await conversation.on_payload(USER, tap(mood, "3"))
+    [tags] = await conversation.on_payload(USER, tap(steady, "4"))
+    await conversation.on_payload(USER, tap(tags, "That's all"))
+    [chart] = await commands.find("history", "telegram").handler(conversation, USER, [])
+    assert chart.photo.startswith(b"\x89PNG\r\n\x1a\n")
+    from matplotlib import image
+
+    assert image.imread(io.BytesIO(chart.photo)).shape[0] > 500
+    assert "1 of the last 30 days" in chart.text
+
+
+async def test_a_long_typed_answer_leaves_the_set_up_for_the_conversation(bot):
+    conversation, store, clock, loop, sent = bot
+    await conversation.on_payload(USER, Country("US").pack())
+    [zones] = await conversation.on_payload(USER, ScheduleStep("start").pack())
+    assert len(zones.buttons) > 2
+    [asked] = await conversation.on_payload(USER, tap(zones, "Somewhere else"))
+    [again] = await conversation.on_text(USER, "narnia")
+    assert "couldn't find" in again.text
+    [heard] = await conversation.on_text(USER, "he still hasn't texted me back since this morning")
+    assert heard.text == "heard fake"  # the dialogue answered; the set-up stepped aside
+    assert not await conversation.flow("schedule").active(USER)
