@@ -1,4 +1,5 @@
-"""A nudge broadcast: 10,000 people due in the same minute, queued by the bot's own DueLoop and
+"""A nudge broadcast: 10,000 check-in reminders due in the same minute, claimed by the check-in
+flow (bot/flows/checkin.py) through the bot's own DueLoop and
 `deliver` into the outbox, and sent by its Sender (bot/nudges.py, bot/telegram.py,
 bot/outbox.py) through python-telegram-bot to a fake Bot API.
 
@@ -13,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bench.fake_telegram import FakeTelegram
+from bot import schedule as calendar
 from bot.dialogue import Dialogue
-from bot.flows import Due, Flow
 from bot.nudges import DueLoop
 from bot.replies import Reply
 from bot.settings import Settings
@@ -60,19 +63,26 @@ async def _broadcast(
 
     sender = Sender(store, send_row, limiter)
     app.bot_data["wake_sender"] = sender.wake
-    reply = [Reply("Ten minutes are up. How strong is the urge now, 0 to 10?")]
-
-    class Broadcast(Flow):
-        name = "broadcast"
-
-        async def due(self, now: float, user_id: int | None = None) -> Due:
-            return [(FIRST_USER + i, reply) for i in range(users)]
+    # The real scheduled path: every person's check-in reminder falls due in the same minute.
+    conversation = app.bot_data["conversation"]
+    zone, now = "Europe/Berlin", time.time()
+    at = datetime.fromtimestamp(now - 60, ZoneInfo(zone)).strftime("%H:%M")
+    occurrence = calendar.next_due(now - 120, zone, at, frozenset(range(7)))
+    for i in range(users):
+        await store.save_schedule(
+            FIRST_USER + i,
+            zone=zone,
+            at=at,
+            days="0123456",
+            due_at=occurrence.due,
+            due_day=occurrence.day.isoformat(),
+        )
 
     async def send(user_id: int, replies: list[Reply]) -> None:
         await deliver(app, user_id, replies)
 
     async def all_sent() -> None:
-        await DueLoop([Broadcast(store)], store, send).tick()
+        await DueLoop(conversation.flows, store, send).tick()
         while (await store.outbox_counts())["waiting"]:
             await asyncio.sleep(0.05)
 

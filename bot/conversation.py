@@ -290,9 +290,12 @@ class Conversation:
             # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}),
             # as the matching button would.
             wanted = reply.custom.get("exercise")
+            tapped = payloads.parse(reply.custom.get("tap"))  # {tap: "ci:start"}: as if tapped
             if wanted:
                 tap = ExerciseMenu() if wanted == "menu" else ExerciseStart(wanted)
                 replies.extend(await self._to_flow(user_id, tap))
+            elif tapped is not None and type(tapped) in self._owners:
+                replies.extend(await self._to_flow(user_id, tapped))
             elif reply.custom.get("commands") and replies:
                 # /help's list of commands comes from the one table (bot/commands.py).
                 listed = f"{text('commands_heading')}\n{commands.help_lines(self.channel)}"

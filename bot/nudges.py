@@ -49,11 +49,19 @@ class DueLoop:
         self.interval = interval
         self.clock = clock
         self.user_id = user_id
+        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self.tick()
-            await asyncio.sleep(self.interval)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        """Ends `run` after the message being queued: none is left claimed but unqueued."""
+        self._stopping.set()
 
     async def tick(self) -> int:
         """Sends everything due now; returns how many people got a message."""
@@ -84,11 +92,15 @@ class DueLoop:
             except Exception as error:  # noqa: BLE001 - one bad read must not end the loop
                 _log_error(error, "reading what is due")
                 continue
-            for user_id, replies in due:
+            for user_id, replies, *claim in due:
+                if self._stopping.is_set():
+                    break  # unclaimed items stay due for the next start
                 if user_id in quiet:
                     logger.info("left out a message for user %s: quiet mark", user_tag(user_id))
                     continue
                 try:
+                    if claim and not await claim[0]():
+                        continue  # another loop, or an earlier pass, has handed it out
                     await self.send(user_id, replies)
                     sent += 1
                 except Exception as error:  # noqa: BLE001 - e.g. the person blocked the bot

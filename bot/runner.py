@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # A supervisor's stop timeout is commonly 10 s; the whole stop stays well inside it.
 STOP_TURN_SECONDS = 2.0
 STOP_SEND_SECONDS = 1.0
+STOP_DUE_SECONDS = 1.0
 
 
 class BotRunner:
@@ -72,6 +73,7 @@ class BotRunner:
         self._tempo = tempo
         self._due_interval = due_interval
         self._due: asyncio.Task | None = None
+        self._due_loop: DueLoop | None = None
         self._agent = agent
         self._load_model = load_model
         self._model_wait = model_wait
@@ -128,6 +130,7 @@ class BotRunner:
         due = DueLoop(conversation.flows, self.store, send, self._due_interval, self._clock)
         # What a stop interrupted (an exercise being paced) is offered again, once, at start.
         await due.resume()
+        self._due_loop = due
         self._due = asyncio.create_task(due.run())
         if self.settings.webhook:
             self.webhook = WebhookServer(
@@ -166,6 +169,10 @@ class BotRunner:
         in the inbox and outbox for the next start. Safe to call twice: tests stop a runner
         mid-test to simulate a restart."""
         app, self.app = self.app, None
+        if self._due is not None:
+            # The due loop finishes the message it is queueing rather than losing it.
+            self._due_loop.stop()
+            await asyncio.wait([self._due], timeout=STOP_DUE_SECONDS)
         for task in (self._polling, self._due):
             if task is not None:
                 task.cancel()

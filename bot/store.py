@@ -154,6 +154,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX checkins_by_user ON checkins (user_id, started_at);
     """,
+    # The weekday (0 = Monday) whose reminder also looks back at the week; NULL: none.
+    """
+    ALTER TABLE schedules ADD COLUMN weekly INTEGER;
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -423,7 +427,7 @@ class Store:
 
     # --- check-in schedules ---------------------------------------------------------------
 
-    _SCHEDULE_COLUMNS = "user_id, zone, at, days, asking, paused, due_at, due_day, sent_day"
+    _SCHEDULE_COLUMNS = "user_id, zone, at, days, asking, paused, due_at, due_day, sent_day, weekly"
 
     async def schedule(self, user_id: int) -> dict | None:
         row = await self._row(

@@ -5,7 +5,7 @@ the quiet mark, a blocked bot, the check-in itself and /history."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -213,3 +213,82 @@ async def test_a_long_typed_answer_leaves_the_set_up_for_the_conversation(bot):
     [heard] = await conversation.on_text(USER, "he still hasn't texted me back since this morning")
     assert heard.text == "heard fake"  # the dialogue answered; the set-up stepped aside
     assert not await conversation.flow("schedule").active(USER)
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "spring", "autumn"),
+    [
+        # A reminder at 02:30: the hour that is skipped in spring and doubled in autumn.
+        ("Europe/Berlin", "2026-03-25", "2026-03-29", "2026-10-25"),
+        ("America/New_York", "2026-03-05", "2026-03-08", "2026-11-01"),
+        ("Australia/Sydney", "2026-03-30", "2026-10-04", "2026-04-05"),
+        ("Asia/Kolkata", "2026-03-25", None, None),
+    ],
+)
+async def test_the_loop_sends_one_reminder_a_day_at_local_time_across_dst(
+    tmp_path, zone, start, spring, autumn
+):
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    clock = Clock(f"{start} 00:00", zone)
+    conversation = Conversation(store, FakeDialogue(), options=Options(clock=clock))
+    sent_at: list[datetime] = []
+
+    async def send(user_id, replies):
+        sent_at.append(datetime.fromtimestamp(clock.now, ZoneInfo(zone)))
+
+    loop = DueLoop(conversation.flows, store, send, clock=clock)
+    try:
+        await conversation.on_payload(USER, ScheduleStep("zone", zone).pack())
+        await conversation.on_text(USER, "2:30")
+        await conversation.on_payload(USER, ScheduleStep("days", "daily").pack())
+        for tick in _ticks(start, 245, zone):  # through both transitions
+            clock.now = tick
+            await loop.tick()
+        days = [t.date().isoformat() for t in sent_at]
+        assert len(days) == len(set(days))  # never two on one day
+        assert len(days) == 245  # and none lost
+        for moment in sent_at:
+            day = moment.date().isoformat()
+            expected = (3, 0) if day == spring else (2, 30)
+            assert (moment.hour, moment.minute) == expected, moment
+        if autumn:
+            assert autumn in days
+    finally:
+        await store.close()
+
+
+def _ticks(start: str, count: int, zone: str) -> list[float]:
+    """The loop's ticks, around the reminder's hour each day (both 02:30s of a fall-back
+    night included), in order."""
+    first = datetime.fromisoformat(start)
+    moments = set()
+    for n in range(count):
+        day = first + timedelta(days=n)
+        for hour, minute in ((0, 0), (2, 0), (2, 30), (3, 0), (3, 30), (12, 0)):
+            for fold in (0, 1):
+                wall = day.replace(hour=hour, minute=minute, fold=fold, tzinfo=ZoneInfo(zone))
+                moments.add(wall.timestamp())
+    return sorted(moments)
+
+
+async def test_the_chosen_days_reminder_brings_a_look_back_at_the_week(bot):
+    conversation, store, clock, loop, sent = bot
+    done = await set_up(conversation)
+    [weekly] = await conversation.on_payload(
+        USER, tap(done, "Add a look back at my week, on Sundays")
+    )
+    assert "Sundays" in weekly.text
+    for mood in (2, 4):
+        [ask] = await conversation.on_payload(USER, CheckinStart().pack())
+        [steady] = await conversation.on_payload(USER, tap(ask, str(mood)))
+        [tags] = await conversation.on_payload(USER, tap(steady, "3"))
+        await conversation.on_payload(USER, tap(tags, "That's all"))
+    clock.at("2026-03-28 21:31", "Europe/London")  # Saturday: the reminder alone
+    await loop.tick()
+    assert len(sent[-1][1]) == 1
+    clock.at("2026-03-29 21:31", "Europe/London")  # Sunday: the week first
+    await loop.tick()
+    week, nudge = sent[-1][1]
+    assert "Your week" in week.text and "Mood averaged 3.0" in week.text
+    assert "idea for the week ahead" in week.text
+    assert [b.title for b in nudge.buttons][0] == "Check in now"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bot import payloads
 from bot.flows.exercises import names as exercise_names
 from bot.settings import ROOT
 
@@ -78,6 +79,7 @@ def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses
         "utter_start_breathing",
         "utter_start_urge_delay",
         "utter_grounding_menu",
+        "utter_start_checkin",
     }
     for name in hidden:
         # A crisis signal may also have text variations for someone who already disclosed.
@@ -85,6 +87,8 @@ def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses
         custom = variation["custom"]
         if "crisis" in custom:
             assert custom["crisis"] in name
+        elif "tap" in custom:
+            assert payloads.parse(custom["tap"]) is not None
         else:
             assert custom["exercise"] in ("menu", *exercise_names())
 
@@ -112,3 +116,31 @@ def test_replies_fit_on_a_phone(domain_responses):
         for variation in variations:
             assert len(variation["text"]) <= 700, name
             assert variation["text"].count("\n\n") <= 3, name
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+@pytest.mark.parametrize("name", ["checkin.yml", "exercises.yml", "reflections.yml"])
+def test_no_flow_text_copies_eight_words_from_the_guide(name, guide_runs):
+    import yaml
+
+    data = yaml.safe_load((ROOT / "bot" / "data" / name).read_text(encoding="utf-8"))
+    for said in _strings(data):
+        copied = runs(said) & guide_runs
+        assert not copied, f"{name} copies: {' '.join(next(iter(copied)))}"
+
+
+def test_every_check_in_idea_names_a_guide_section():
+    import yaml
+
+    data = yaml.safe_load((ROOT / "bot" / "data" / "checkin.yml").read_text(encoding="utf-8"))
+    assert all(idea["source"] in SECTIONS for idea in data["week"]["ideas"])
+    assert set(data["closing"]["sources"].values()) <= SECTIONS

@@ -61,6 +61,7 @@ def walk(zone: str, at: str, days: frozenset[int], year: int = 2026) -> list[Occ
     found = []
     occ = next_due(ts(zone, year, 1, 1) - 1, zone, at, days)
     while occ.day.year == year:
+        assert len(found) <= 366, "next_due does not move on"
         found.append(occ)
         occ = next_due(occ.due, zone, at, days)
     return found

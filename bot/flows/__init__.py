@@ -15,7 +15,7 @@ Adding a flow is its module, its data file, one line in `REGISTRY`, and its tabl
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,7 +23,11 @@ from bot.payloads import Payload
 from bot.replies import Reply
 from bot.store import Store
 
-Due = list[tuple[int, list[Reply]]]  # (person, what to send them)
+# (person, what to send them[, claim]). A claim marks the item handed out and says whether it
+# still was: the due loop runs it just before queueing that one message, so a stop or a crash
+# between the two can cost at most that one message, not a whole batch claimed up front.
+Claim = Callable[[], Awaitable[bool]]
+Due = list[tuple[int, list[Reply]] | tuple[int, list[Reply], Claim]]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from datetime import date, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot import history
@@ -30,6 +31,8 @@ from bot.replies import Button, Reply
 logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30
+# Spelled out here: strftime's names follow the server's locale.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LOW = 2  # a mood or steadiness at or below this is a low day
 # This many low check-ins in a row, within LOW_DAYS days, and the reply mentions professional help.
 LOW_RUN, LOW_DAYS = 3, 7
@@ -199,7 +202,8 @@ class Checkin(Flow):
     async def due(
         self, now: float, user_id: int | None = None, quiet: frozenset[int] = frozenset()
     ) -> Due:
-        """Reminders whose time has come, each once: the schedule moves on before it is sent."""
+        """Reminders whose time has come, each once: the schedule moves on (the claim) just
+        before its reminder is queued. One too late after downtime moves on unsent."""
         items: Due = []
         for row in await self.store.due_schedules(now, user_id, quiet):
             try:
@@ -208,15 +212,21 @@ class Checkin(Flow):
                 logger.warning("skipped a broken schedule for user %s", user_tag(row["user_id"]))
                 await self.store.save_schedule(row["user_id"], due_at=None)
                 continue
-            moved = await self.store.move_schedule(
+            claim = partial(
+                self.store.move_schedule,
                 row["user_id"],
                 row["due_at"],
                 following.due,
                 following.day.isoformat(),
                 sent_day,
             )
-            if moved and sent_day:
-                items.append((row["user_id"], [self.nudge(sent_day)]))
+            if sent_day:
+                replies = [self.nudge(sent_day)]
+                if row["weekly"] == date.fromisoformat(sent_day).weekday():
+                    replies.insert(0, await self._week(row["user_id"], sent_day, row["zone"]))
+                items.append((row["user_id"], replies, claim))
+            else:
+                await claim()
         return items
 
     def _after(self, row: dict, now: float) -> tuple[str | None, calendar.Occurrence]:
@@ -236,6 +246,33 @@ class Checkin(Flow):
         while (later := calendar.next_due(sent.due, zone, at, days)).due <= now:
             sent = later
         return max(sent.day, missed.day).isoformat(), following
+
+    async def _week(self, user_id: int, day: str, zone: str) -> Reply:
+        """The weekly look back: the last seven days in a few lines, and one idea (a different
+        one each week) to carry forward."""
+        week = _t("week")
+        done = await self.store.checkins(user_id, time.time() - 7 * 86400)
+        idea = week["ideas"][date.fromisoformat(day).isocalendar()[1] % len(week["ideas"])]
+        if not done:
+            return Reply(f"{week['heading']}\n{week['none']}\n\n{idea['text']}")
+        local = ZoneInfo(zone)
+        days = {datetime.fromtimestamp(c["started_at"], local).date() for c in done}
+        moods = [c["mood"] for c in done if c["mood"] is not None]
+        steady = [c["steadiness"] for c in done if c["steadiness"] is not None]
+        lines = [week["heading"], week["count"].format(days=len(days))]
+        if moods and steady:
+            lines.append(
+                week["averages"].format(
+                    mood=round(sum(moods) / len(moods), 1),
+                    steady=round(sum(steady) / len(steady), 1),
+                )
+            )
+        rated = [c for c in done if c["mood"] is not None]
+        if len(rated) >= 2:
+            hardest = min(rated, key=lambda c: (c["mood"], c["steadiness"] or 5))
+            weekday = datetime.fromtimestamp(hardest["started_at"], local).weekday()
+            lines.append(week["lowest"].format(day=WEEKDAYS[weekday]))
+        return Reply("\n".join(lines) + f"\n\n{idea['text']}")
 
     async def _nudge_tap(self, user_id: int, payload: Nudge) -> list[Reply]:
         row = await self.store.schedule(user_id)

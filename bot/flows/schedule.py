@@ -26,6 +26,7 @@ DAYS = {
     "weekdays": frozenset(range(5)),
     "weekends": frozenset({5, 6}),
 }
+SUNDAY = 6  # the day the weekly look back is offered for
 # Zones offered as buttons for a country with several; the rest are typed as a city.
 MAX_ZONE_BUTTONS = 8
 # A typed answer this long is not a city or a time: the person moved on, and the dialogue answers.
@@ -123,6 +124,9 @@ class Schedule(Flow):
             return await self._at(user_id, at) if at else []
         if payload.step == "days" and payload.value in DAYS:
             return await self._days(user_id, payload.value)
+        if payload.step == "weekly" and payload.value in {str(d) for d in range(7)}:
+            await self.store.save_schedule(user_id, weekly=int(payload.value))
+            return [Reply(_t("weekly_on"))]
         return []
 
     async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
@@ -166,7 +170,10 @@ class Schedule(Flow):
         said = _t("done").format(
             at=row["at"], zone=row["zone"], days=_t("days")[kind].lower(), first=first
         )
-        return [Reply(said)]
+        if row["weekly"] is not None or SUNDAY not in DAYS[kind]:
+            return [Reply(said)]
+        weekly = Button(_t("weekly_offer"), ScheduleStep("weekly", str(SUNDAY)).pack())
+        return [Reply(said, (weekly,))]
 
     async def _plan(self, user_id: int, zone: str, at: str, days: str) -> str:
         """Stores the next reminder from now; how it reads to the person."""
