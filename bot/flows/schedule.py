@@ -10,8 +10,10 @@ calendar work, DST included), so a restart or a clock change never sends two for
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -27,6 +29,30 @@ DAYS = {
     "weekends": frozenset({5, 6}),
 }
 SUNDAY = 6  # the day the weekly look back is offered for
+# Where a country's clock is shared by several zones, these name the button.
+BIG_CITIES = {
+    "Sydney",
+    "Melbourne",
+    "Brisbane",
+    "Perth",
+    "Adelaide",
+    "Chicago",
+    "Denver",
+    "Phoenix",
+    "Los Angeles",
+    "Toronto",
+    "Vancouver",
+    "Edmonton",
+    "Winnipeg",
+    "Halifax",
+    "Sao Paulo",
+    "Mexico City",
+    "Moscow",
+    "Jakarta",
+    "Auckland",
+    "Madrid",
+    "Lisbon",
+}
 # Zones offered as buttons for a country with several; the rest are typed as a city.
 MAX_ZONE_BUTTONS = 8
 # A typed answer this long is not a city or a time: the person moved on, and the dialogue answers.
@@ -67,6 +93,25 @@ def _days(stored: str | None) -> frozenset[int]:
     return frozenset(int(d) for d in stored or "")
 
 
+def distinct_clocks(zones: list[str], now: float) -> list[str]:
+    """One zone per distinct clock (its offsets this January and this July): the tz tables list
+    eight Eastern zones before Chicago, and a person picks by the time on their own clock, which
+    each button shows. A big city, where the group has one, names it."""
+    year = datetime.fromtimestamp(now, timezone.utc).year
+    groups: dict[tuple, list[str]] = {}
+    for zone in zones:
+        tz = ZoneInfo(zone)
+        key = tuple(datetime(year, month, 1, tzinfo=tz).utcoffset() for month in (1, 7))
+        groups.setdefault(key, []).append(zone)
+    return [
+        next((z for z in group if _city(z) in BIG_CITIES), group[0]) for group in groups.values()
+    ]
+
+
+def _city(zone: str) -> str:
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
 def describe(occurrence: calendar.Occurrence, zone: str) -> str:
     return calendar.local_label(occurrence, zone)
 
@@ -90,12 +135,18 @@ class Schedule(Flow):
         )
 
     async def start(self, user_id: int) -> list[Reply]:
-        zones = calendar.zones_for(await self.store.country(user_id) or "")
+        zones = distinct_clocks(
+            calendar.zones_for(await self.store.country(user_id) or ""), self.options.clock()
+        )
         if len(zones) == 1:
             return await self._zone(user_id, zones[0])
         if zones:
+            now = self.options.clock()
             buttons = [
-                Button(zone.rsplit("/", 1)[-1].replace("_", " "), ScheduleStep("zone", zone).pack())
+                Button(
+                    f"{_city(zone)} · {datetime.fromtimestamp(now, ZoneInfo(zone)):%H:%M}",
+                    ScheduleStep("zone", zone).pack(),
+                )
                 for zone in zones[:MAX_ZONE_BUTTONS]
             ]
             buttons.append(Button(_t("zone_other"), ScheduleStep("zone", "other").pack()))
