@@ -215,8 +215,9 @@ class Conversation:
         else:
             await self.store.set_country(user_id, "other")
             said = text("country_unknown_set")
-        if await self.store.schedule(user_id) is None:
-            # Onboarding's next question: daily reminders, asked once (skippable).
+        if await self.store.schedule(user_id) is None and not await self.store.is_quiet(user_id):
+            # Onboarding's next question: daily reminders, asked once (skippable); never
+            # right after a crisis reply, whose /country hint may have brought them here.
             offer = self.flow("schedule").offer()
             return [Reply(f"{said}\n\n{offer.text}", offer.buttons)]
         return [Reply(said)]

@@ -18,6 +18,7 @@ import datetime
 import io
 import math
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E7
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Inches and dots per inch: 840 x 910 px, sharp on a phone and well under Telegram's photo limits.
+_DRAWING = threading.Lock()
 FIGSIZE, DPI = (6.0, 6.5), 140
 DODGE = 0.2
 
@@ -89,7 +91,9 @@ def chart(days: list[Day], today: datetime.date) -> bytes:
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
-    with matplotlib.rc_context(style):
+    # rc_context changes matplotlib's global settings: two charts drawn at once on worker
+    # threads would read each other's.
+    with _DRAWING, matplotlib.rc_context(style):
         fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
         # The constrained layout leaves the last date label half outside the picture; a wider
         # side margin (inches) keeps it in.

@@ -93,8 +93,8 @@ class DueLoop:
                 _log_error(error, "reading what is due")
                 continue
             for user_id, replies, *claim in due:
-                if self._stopping.is_set():
-                    break  # unclaimed items stay due for the next start
+                if self._stopping.is_set() and claim:
+                    break  # unclaimed items stay due for the next start (claimed ones go out)
                 if user_id in quiet:
                     logger.info("left out a message for user %s: quiet mark", user_tag(user_id))
                     continue

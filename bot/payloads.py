@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 LIMIT = 64  # bytes, Telegram's limit on callback data
@@ -45,7 +46,10 @@ class Payload:
     @classmethod
     def parse_as(cls, data: str) -> Payload | None:
         match = cls.pattern.fullmatch(data)  # `$` alone would let a trailing newline in
-        return cls._of(match) if match else None
+        try:
+            return cls._of(match) if match else None
+        except ValueError:  # the right shape, an impossible value (a date that does not exist)
+            return None
 
     @classmethod
     def _of(cls, match: re.Match[str]) -> Payload:
@@ -200,7 +204,13 @@ class Nudge(Payload):
 
     action: str  # snooze, skip
     day: str  # YYYY-MM-DD
-    pattern = re.compile(r"nudge:(snooze|skip):(\d{4}-\d{2}-\d{2})")
+    pattern = re.compile(r"nudge:(snooze|skip):(20\d{2}-\d{2}-\d{2})")
+
+    @classmethod
+    def _of(cls, match: re.Match[str]) -> Payload:
+        action, day = match.groups()
+        date.fromisoformat(day)  # a real date, or ValueError
+        return cls(action, day)
 
     def _wire(self) -> str:
         return f"nudge:{self.action}:{self.day}"

@@ -427,7 +427,9 @@ class Store:
 
     # --- check-in schedules ---------------------------------------------------------------
 
-    _SCHEDULE_COLUMNS = "user_id, zone, at, days, asking, paused, due_at, due_day, sent_day, weekly"
+    _SCHEDULE_COLUMNS = (
+        "user_id, zone, at, days, asking, paused, due_at, due_day, sent_day, weekly, updated_at"
+    )
 
     async def schedule(self, user_id: int) -> dict | None:
         row = await self._row(
@@ -437,7 +439,8 @@ class Store:
 
     async def save_schedule(self, user_id: int, **fields) -> None:
         """Sets the given columns of the person's schedule, creating it when there is none."""
-        names = [n for n in fields if n in self._SCHEDULE_COLUMNS.split(", ")[1:]]
+        # (updated_at, the last column, is the store's own to set.)
+        names = [n for n in fields if n in self._SCHEDULE_COLUMNS.split(", ")[1:-1]]
         await self.touch_user(user_id)
         await self._db.execute(
             "INSERT INTO schedules (user_id, updated_at) VALUES (?, ?)"
@@ -473,8 +476,10 @@ class Store:
         earlier pass) already moved it, so its nudge is not sent twice."""
         cursor = await self._db.execute(
             "UPDATE schedules SET due_at = ?, due_day = ?, sent_day = COALESCE(?, sent_day),"
-            " updated_at = ? WHERE user_id = ? AND due_at = ?",
-            (due_at, due_day, sent_day, time.time(), user_id, was_due),
+            " updated_at = ? WHERE user_id = ? AND due_at = ?"
+            # A crisis reply since the loop read the quiet marks: leave it parked.
+            " AND NOT EXISTS (SELECT 1 FROM users WHERE user_id = ? AND quiet_until > ?)",
+            (due_at, due_day, sent_day, time.time(), user_id, was_due, user_id, time.time()),
         )
         return cursor.rowcount == 1
 
@@ -497,11 +502,14 @@ class Store:
         )
         return self._checkin_row(row)
 
-    async def open_checkin(self, user_id: int) -> dict | None:
+    async def open_checkin(self, user_id: int, within: float = 3 * 3600) -> dict | None:
+        """The check-in in progress, if it started within `within` seconds: one left half done
+        yesterday must not take today's messages as its answers."""
         row = await self._row(
             f"SELECT {self._CHECKIN_COLUMNS} FROM checkins"
-            " WHERE user_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
-            (user_id,),
+            " WHERE user_id = ? AND finished_at IS NULL AND started_at > ?"
+            " ORDER BY id DESC LIMIT 1",
+            (user_id, time.time() - within),
         )
         return self._checkin_row(row) if row else None
 
@@ -803,7 +811,11 @@ class Store:
         ]
 
     async def forget_journal(self, user_id: int) -> int:
+        """The journal and the lines written with check-ins: both were kept under its consent."""
         cursor = await self._db.execute("DELETE FROM journal WHERE user_id = ?", (user_id,))
+        await self._db.execute(
+            "UPDATE checkins SET note = NULL WHERE user_id = ? AND note IS NOT NULL", (user_id,)
+        )
         return cursor.rowcount
 
     # --- dialogue tracker events ---------------------------------------------------------------

@@ -292,3 +292,69 @@ async def test_the_chosen_days_reminder_brings_a_look_back_at_the_week(bot):
     assert "Your week" in week.text and "Mood averaged 3.0" in week.text
     assert "idea for the week ahead" in week.text
     assert [b.title for b in nudge.buttons][0] == "Check in now"
+
+
+async def test_review_cases_forged_or_old_reminder_taps_change_nothing(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation)
+    clock.at("2026-03-27 21:31", "Europe/London")
+    await loop.tick()
+    before = await store.schedule(USER)
+    [stale] = await conversation.on_payload(USER, "nudge:snooze:2026-03-01")
+    assert "another day" in stale.text
+    assert await conversation.on_payload(USER, "nudge:snooze:9999-12-31") == []
+    assert await store.schedule(USER) == before
+
+
+async def test_changing_the_time_without_finishing_keeps_todays_reminder(bot):
+    conversation, store, clock, loop, sent = bot
+    await set_up(conversation, at="21:00")
+    clock.at("2026-03-27 12:00", "Europe/London")
+    [zones] = await conversation.on_payload(USER, ScheduleStep("start").pack())
+    await conversation.on_text(USER, "22:00")  # and never taps the days
+    clock.at("2026-03-27 22:01", "Europe/London")
+    assert await loop.tick() == 1
+    clock.at("2026-03-27 23:30", "Europe/London")
+    await conversation.on_payload(USER, ScheduleStep("start").pack())
+    await conversation.on_text(USER, "23:45")  # later the same evening: not a second one
+    clock.at("2026-03-27 23:50", "Europe/London")
+    assert await loop.tick() == 0
+
+
+async def test_a_question_left_open_lets_go(bot):
+    conversation, store, clock, loop, sent = bot
+    await conversation.on_payload(USER, Country("US").pack())
+    await conversation.on_payload(USER, ScheduleStep("start").pack())
+    [stopped] = await conversation.on_text(USER, "stop")
+    assert "/schedule" in stopped.text
+    [heard] = await conversation.on_text(USER, "hi")
+    assert heard.text == "heard fake"
+
+
+async def test_a_half_done_check_in_from_yesterday_takes_no_answers(bot):
+    conversation, store, clock, loop, sent = bot
+    [mood] = await conversation.on_payload(USER, CheckinStart().pack())
+    await conversation.on_payload(USER, tap(mood, "3"))
+    await store._db.execute("UPDATE checkins SET started_at = started_at - 86400")
+    [heard] = await conversation.on_text(USER, "4")
+    assert heard.text == "heard fake"
+
+
+async def test_forgetting_the_journal_forgets_check_in_lines_too(bot):
+    conversation, store, clock, loop, sent = bot
+    await store.set_journal_consent(USER, True)
+    [mood] = await conversation.on_payload(USER, CheckinStart().pack())
+    [steady] = await conversation.on_payload(USER, tap(mood, "4"))
+    [tags] = await conversation.on_payload(USER, tap(steady, "4"))
+    await conversation.on_payload(USER, tap(tags, "That's all"))
+    await conversation.on_text(USER, "a private line")
+    assert (await store.checkins(USER, 0))[0]["note"] == "a private line"
+    await commands.find("forget_journal", "telegram").handler(conversation, USER, [])
+    assert (await store.checkins(USER, 0))[0]["note"] is None
+
+
+async def test_no_reminder_offer_right_after_a_crisis_reply(bot):
+    conversation, store, clock, loop, sent = bot
+    await conversation.on_text(USER, "i took all my pills an hour ago")
+    [country] = await conversation.on_payload(USER, Country("GB").pack())
+    assert "reminder" not in country.text and not country.buttons

@@ -56,6 +56,8 @@ def test_every_kind_reads_back_as_itself(payload):
         "ex:12:rate:5:extra",
         "flow:answer:" + "x" * 30,
         "ex:menu\n",
+        "nudge:snooze:9999-12-31",  # a day the calendar cannot step past
+        "nudge:skip:2026-99-99",  # the right shape, no such day
     ],
 )
 def test_anything_else_is_refused(data):

@@ -81,6 +81,8 @@ class Checkin(Flow):
                 return None  # they want to talk: the check-in waits where it is
             return await self._answer(checkin, step, word)
         if step == "tags":
+            if len(text.split()) > 2:
+                return None  # not an answer to the tags: the conversation takes it
             return await self._answer(checkin, "tag", "done")
         if step == "note":
             return await self._answer(checkin, "note", text.strip())
@@ -208,8 +210,13 @@ class Checkin(Flow):
         for row in await self.store.due_schedules(now, user_id, quiet):
             try:
                 sent_day, following = self._after(row, now)
-            except ValueError:  # a schedule stored half set up; it waits for /schedule
-                logger.warning("skipped a broken schedule for user %s", user_tag(row["user_id"]))
+            except Exception as error:  # noqa: BLE001 - one broken row must not stop the others
+                # Set aside until /schedule sets it again; type only (no user data in logs).
+                logger.warning(
+                    "set aside a schedule for user %s: %s",
+                    user_tag(row["user_id"]),
+                    type(error).__name__,
+                )
                 await self.store.save_schedule(row["user_id"], due_at=None)
                 continue
             claim = partial(
@@ -222,7 +229,8 @@ class Checkin(Flow):
             )
             if sent_day:
                 replies = [self.nudge(sent_day)]
-                if row["weekly"] == date.fromisoformat(sent_day).weekday():
+                snoozed = row["sent_day"] == row["due_day"]  # its look back went out already
+                if not snoozed and row["weekly"] == date.fromisoformat(sent_day).weekday():
                     replies.insert(0, await self._week(row["user_id"], sent_day, row["zone"]))
                 items.append((row["user_id"], replies, claim))
             else:
@@ -278,6 +286,8 @@ class Checkin(Flow):
         row = await self.store.schedule(user_id)
         if not row or not row["days"]:
             return [Reply(texts()["schedule"]["none"])]
+        if payload.day not in (row["sent_day"], row["due_day"]):
+            return [Reply(_t("nudge")["stale"])]  # an older day's reminder
         now = self.options.clock()
         if payload.action == "snooze":
             await self.store.save_schedule(

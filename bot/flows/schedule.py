@@ -10,6 +10,7 @@ calendar work, DST included), so a restart or a clock change never sends two for
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 
 from bot import schedule as calendar
 from bot.flows import Flow
+from bot.flows.reflection import is_stop
 from bot.payloads import Payload, ScheduleStep
 from bot.replies import Button, Reply
 
@@ -56,7 +58,9 @@ BIG_CITIES = {
 # Zones offered as buttons for a country with several; the rest are typed as a city.
 MAX_ZONE_BUTTONS = 8
 # A typed answer this long is not a city or a time: the person moved on, and the dialogue answers.
-MAX_ANSWER_WORDS = 4
+MAX_ANSWER_WORDS = 3
+# A set-up question left unanswered this long no longer takes the next message as its answer.
+ASKING_SECONDS = 3600
 _TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.IGNORECASE)
 
 
@@ -188,9 +192,12 @@ class Schedule(Flow):
             return await self._zone(user_id, zone)
         if row["asking"] == "at" and (at := parse_time(text)):
             return await self._at(user_id, at)
-        if len(text.split()) > MAX_ANSWER_WORDS:
+        stale = time.time() - row["updated_at"] > ASKING_SECONDS
+        if is_stop(text) or stale or len(text.split()) > MAX_ANSWER_WORDS:
+            # Stopped, moved on, or back much later: the question lapses and the
+            # conversation takes the text ("stop" gets a word of its own).
             await self.store.save_schedule(user_id, asking=None)
-            return None
+            return [Reply(_t("not_now"))] if is_stop(text) and not stale else None
         return [Reply(_t("zone_unknown" if row["asking"] == "zone" else "at_unknown"))]
 
     async def interrupt(self, user_id: int) -> None:
@@ -199,6 +206,7 @@ class Schedule(Flow):
 
     async def _zone(self, user_id: int, zone: str) -> list[Reply]:
         await self.store.save_schedule(user_id, zone=zone, asking="at")
+        await self._replan(user_id)
         buttons = [
             Button(at, ScheduleStep("at", at.replace(":", "")).pack()) for at in _t("at_options")
         ]
@@ -207,6 +215,7 @@ class Schedule(Flow):
 
     async def _at(self, user_id: int, at: str) -> list[Reply]:
         await self.store.save_schedule(user_id, at=at, asking=None)
+        await self._replan(user_id)
         buttons = tuple(
             Button(title, ScheduleStep("days", kind).pack()) for kind, title in _t("days").items()
         )
@@ -226,9 +235,21 @@ class Schedule(Flow):
         weekly = Button(_t("weekly_offer"), ScheduleStep("weekly", str(SUNDAY)).pack())
         return [Reply(said, (weekly,))]
 
+    async def _replan(self, user_id: int) -> None:
+        """A changed zone or time takes effect at once, even if the days are never tapped:
+        the reminder in between is not lost."""
+        row = await self.store.schedule(user_id)
+        if row and row["zone"] and row["at"] and row["days"] and not row["paused"]:
+            await self._plan(user_id, row["zone"], row["at"], row["days"])
+
     async def _plan(self, user_id: int, zone: str, at: str, days: str) -> str:
-        """Stores the next reminder from now; how it reads to the person."""
-        occurrence = calendar.next_due(self.options.clock(), zone, at, _days(days))
+        """Stores the next reminder from now (never a second one for a day already reminded);
+        how it reads to the person."""
+        now, chosen = self.options.clock(), _days(days)
+        occurrence = calendar.next_due(now, zone, at, chosen)
+        row = await self.store.schedule(user_id)
+        if row and row["sent_day"] == occurrence.day.isoformat():
+            occurrence = calendar.skip_today(now, zone, at, chosen, occurrence.day)
         await self.store.save_schedule(
             user_id,
             days=days,
