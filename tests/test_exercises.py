@@ -401,7 +401,15 @@ async def test_journal_consent_is_asked_until_a_yes_and_answers_are_kept_only_wi
     assert (await flow.store.open_exercise(1))["step"] == "write"
 
 
-async def test_five_senses_never_says_the_same_thanks_twice_running(flow):
+@pytest.fixture
+def restore_random():
+    """The seeds below must not make later tests' random choices the same every run."""
+    state = random.getstate()
+    yield
+    random.setstate(state)
+
+
+async def test_five_senses_never_says_the_same_thanks_twice_running(flow, restore_random):
     noticed = _text("five_senses", "noticed")
     for seed in range(20):
         random.seed(seed)
