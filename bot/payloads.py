@@ -222,7 +222,7 @@ class ScheduleStep(Payload):
 
     step: str
     value: str = ""
-    pattern = re.compile(r"sch:(start|no|zone|at|days|weekly)(?::([A-Za-z0-9_+\-/]{1,40}))?")
+    pattern = re.compile(r"sch:(start|no|zone|at|days|day|weekly)(?::([A-Za-z0-9_+\-/]{1,40}))?")
 
     @classmethod
     def _of(cls, match: re.Match[str]) -> Payload:

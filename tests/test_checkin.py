@@ -274,10 +274,9 @@ def _ticks(start: str, count: int, zone: str) -> list[float]:
 async def test_the_chosen_days_reminder_brings_a_look_back_at_the_week(bot):
     conversation, store, clock, loop, sent = bot
     done = await set_up(conversation)
-    [weekly] = await conversation.on_payload(
-        USER, tap(done, "Add a look back at my week, on Sundays")
-    )
-    assert "Sundays" in weekly.text
+    [which] = await conversation.on_payload(USER, tap(done, "Add a weekly look back"))
+    [weekly] = await conversation.on_payload(USER, tap(which, "Sun"))
+    assert "on Sundays" in weekly.text
     for mood in (2, 4):
         [ask] = await conversation.on_payload(USER, CheckinStart().pack())
         [steady] = await conversation.on_payload(USER, tap(ask, str(mood)))
@@ -358,3 +357,24 @@ async def test_no_reminder_offer_right_after_a_crisis_reply(bot):
     await conversation.on_text(USER, "i took all my pills an hour ago")
     [country] = await conversation.on_payload(USER, Country("GB").pack())
     assert "reminder" not in country.text and not country.buttons
+
+
+async def test_chosen_days_are_tapped_on_and_off(bot):
+    conversation, store, clock, loop, sent = bot
+    [offer] = await conversation.on_payload(USER, Country("GB").pack())
+    await conversation.on_payload(USER, tap(offer, "Yes, set it up"))
+    [days] = await conversation.on_text(USER, "7:15")
+    [choose] = await conversation.on_payload(USER, tap(days, "Choose days"))
+    [nothing] = await conversation.on_payload(USER, tap(choose, "Done"))
+    assert "at least one" in nothing.text
+    for name in ("Mon", "Wed", "Fri", "Sat"):
+        [choose] = await conversation.on_payload(USER, tap(choose, name))
+    [choose] = await conversation.on_payload(USER, tap(choose, "✓ Sat"))  # and off again
+    assert [b.title for b in choose.buttons][:4] == ["✓ Mon", "Tue", "✓ Wed", "Thu"]
+    [done] = await conversation.on_payload(USER, tap(choose, "Done"))
+    assert "on Mon, Wed and Fri" in done.text and "Mon 30 Mar, 07:15" in done.text
+    assert (await store.schedule(USER))["days"] == "024"
+    [which] = await conversation.on_payload(USER, tap(done, "Add a weekly look back"))
+    assert [b.title for b in which.buttons] == ["Mon", "Wed", "Fri"]
+    [weekly] = await conversation.on_payload(USER, tap(which, "Fri"))
+    assert "on Fridays" in weekly.text and (await store.schedule(USER))["weekly"] == 4

@@ -30,7 +30,7 @@ DAYS = {
     "weekdays": frozenset(range(5)),
     "weekends": frozenset({5, 6}),
 }
-SUNDAY = 6  # the day the weekly look back is offered for
+WEEKDAYS = tuple(str(d) for d in range(7))  # 0 = Monday, as datetime.weekday() counts
 # Where a country's clock is shared by several zones, these name the button.
 BIG_CITIES = {
     "Sydney",
@@ -89,8 +89,14 @@ def parse_time(typed: str) -> str | None:
     return f"{hour:02d}:{minute:02d}" if hour <= 23 and minute <= 59 else None
 
 
-def days_kind(days: str | None) -> str:
-    return next((k for k, v in DAYS.items() if _days(days) == v), "daily")
+def describe_days(days: str) -> str:
+    """ "every day", "weekdays", or "on Mon, Wed and Fri"."""
+    for kind, chosen in DAYS.items():
+        if _days(days) == chosen:
+            return _t("days")[kind].lower()
+    names = [_t("weekday_names")[int(d)] for d in sorted(days)]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return _t("on_days").format(days=listed)
 
 
 def _days(stored: str | None) -> frozenset[int]:
@@ -178,11 +184,47 @@ class Schedule(Flow):
             at = parse_time(f"{payload.value[:2]}:{payload.value[2:]}")
             return await self._at(user_id, at) if at else []
         if payload.step == "days" and payload.value in DAYS:
-            return await self._days(user_id, payload.value)
-        if payload.step == "weekly" and payload.value in {str(d) for d in range(7)}:
+            return await self._days(user_id, "".join(str(d) for d in sorted(DAYS[payload.value])))
+        if payload.step == "days" and payload.value in ("choose", "chosen"):
+            return await self._choose(user_id, done=payload.value == "chosen")
+        if payload.step == "day" and payload.value in WEEKDAYS:
+            return await self._choose(user_id, toggle=payload.value)
+        if payload.step == "weekly" and payload.value == "ask":
+            return await self._weekly_ask(user_id)
+        if payload.step == "weekly" and payload.value in WEEKDAYS:
             await self.store.save_schedule(user_id, weekly=int(payload.value))
-            return [Reply(_t("weekly_on"))]
+            day = _t("weekday_full")[int(payload.value)]
+            return [Reply(_t("weekly_on").format(day=day))]
         return []
+
+    async def _choose(self, user_id: int, toggle: str = "", done: bool = False) -> list[Reply]:
+        """Chosen days, tapped on and off; the pick waits in `asking` until Done, so the
+        reminders keep their current days meanwhile."""
+        row = await self.store.schedule(user_id)
+        asking = (row or {}).get("asking") or ""
+        picked = set(asking.removeprefix("days:")) if asking.startswith("days:") else set()
+        picked ^= {toggle} if toggle else set()
+        if done and picked:
+            await self.store.save_schedule(user_id, asking=None)
+            return await self._days(user_id, "".join(sorted(picked)))
+        await self.store.save_schedule(user_id, asking="days:" + "".join(sorted(picked)))
+        names = _t("weekday_names")
+        buttons = [
+            Button(("✓ " if d in picked else "") + names[int(d)], ScheduleStep("day", d).pack())
+            for d in WEEKDAYS
+        ]
+        buttons.append(Button(_t("choose_done"), ScheduleStep("days", "chosen").pack()))
+        said = _t("choose_none") if done else _t("choose_ask")
+        return [Reply(said, tuple(buttons), rows=(4, 3, 1))]
+
+    async def _weekly_ask(self, user_id: int) -> list[Reply]:
+        row = await self.store.schedule(user_id)
+        names = _t("weekday_names")
+        buttons = tuple(
+            Button(names[d], ScheduleStep("weekly", str(d)).pack())
+            for d in sorted(_days((row or {}).get("days")))
+        )
+        return [Reply(_t("weekly_ask"), buttons, rows=(4, 3))]
 
     async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
         row = await self.store.schedule(user_id)
@@ -198,7 +240,8 @@ class Schedule(Flow):
             # conversation takes the text ("stop" gets a word of its own).
             await self.store.save_schedule(user_id, asking=None)
             return [Reply(_t("not_now"))] if is_stop(text) and not stale else None
-        return [Reply(_t("zone_unknown" if row["asking"] == "zone" else "at_unknown"))]
+        hint = {"zone": "zone_unknown", "at": "at_unknown"}.get(row["asking"], "choose_ask")
+        return [Reply(_t(hint))]
 
     async def interrupt(self, user_id: int) -> None:
         if await self.active(user_id):
@@ -221,18 +264,17 @@ class Schedule(Flow):
         )
         return [Reply(_t("days_ask"), buttons)]
 
-    async def _days(self, user_id: int, kind: str) -> list[Reply]:
+    async def _days(self, user_id: int, days: str) -> list[Reply]:
         row = await self.store.schedule(user_id)
         if not row or not row["zone"] or not row["at"]:
             return await self.start(user_id)
-        days = "".join(str(d) for d in sorted(DAYS[kind]))
         first = await self._plan(user_id, row["zone"], row["at"], days)
         said = _t("done").format(
-            at=row["at"], zone=row["zone"], days=_t("days")[kind].lower(), first=first
+            at=row["at"], zone=row["zone"], days=describe_days(days), first=first
         )
-        if row["weekly"] is not None or SUNDAY not in DAYS[kind]:
+        if row["weekly"] is not None and str(row["weekly"]) in days:
             return [Reply(said)]
-        weekly = Button(_t("weekly_offer"), ScheduleStep("weekly", str(SUNDAY)).pack())
+        weekly = Button(_t("weekly_offer"), ScheduleStep("weekly", "ask").pack())
         return [Reply(said, (weekly,))]
 
     async def _replan(self, user_id: int) -> None:
