@@ -30,7 +30,8 @@ def render(replies: list[Reply]) -> str:
             rest = list(reply.buttons)
             for size in reply.rows:
                 row, rest = rest[:size], rest[size:]
-                lines.append("     " + "  ".join(f"[{b.title}]" for b in row))
+                if row:
+                    lines.append("     " + "  ".join(f"[{b.title}]" for b in row))
             lines.extend(f"     [{b.title}]" for b in rest)  # what the rows leave, one a line
             continue
         for number, button in enumerate(reply.buttons, start=1):

@@ -378,3 +378,24 @@ async def test_chosen_days_are_tapped_on_and_off(bot):
     assert [b.title for b in which.buttons] == ["Mon", "Wed", "Fri"]
     [weekly] = await conversation.on_payload(USER, tap(which, "Fri"))
     assert "on Fridays" in weekly.text and (await store.schedule(USER))["weekly"] == 4
+
+
+@pytest.mark.parametrize(
+    ("typed", "days"),
+    [
+        ("weekdays", "01234"),
+        ("Mon, Wed and Fri", "024"),
+        ("sundays", "6"),
+        ("every day", "0123456"),
+    ],
+)
+async def test_the_days_can_be_typed(bot, typed, days):
+    conversation, store, clock, loop, sent = bot
+    [offer] = await conversation.on_payload(USER, Country("GB").pack())
+    await conversation.on_payload(USER, tap(offer, "Yes, set it up"))
+    await conversation.on_text(USER, "8:00")
+    [again] = await conversation.on_text(USER, "hmm")  # not days: the days again, to tap
+    assert "Done" in [b.title for b in again.buttons]
+    [done] = await conversation.on_text(USER, typed)
+    assert "reminder at 08:00" in done.text
+    assert (await store.schedule(USER))["days"] == days

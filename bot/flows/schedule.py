@@ -89,6 +89,38 @@ def parse_time(typed: str) -> str | None:
     return f"{hour:02d}:{minute:02d}" if hour <= 23 and minute <= 59 else None
 
 
+_DAY_WORDS = {
+    name: str(day)
+    for day, names in enumerate(
+        (
+            ("mon", "monday", "mondays"),
+            ("tue", "tues", "tuesday", "tuesdays"),
+            ("wed", "wednesday", "wednesdays"),
+            ("thu", "thur", "thurs", "thursday", "thursdays"),
+            ("fri", "friday", "fridays"),
+            ("sat", "saturday", "saturdays"),
+            ("sun", "sunday", "sundays"),
+        )
+    )
+    for name in names
+}
+
+
+def parse_days(typed: str) -> set[str]:
+    """Typed days ("mon, wed and fri", "weekends", "every day"), {"done"} for "done", or an
+    empty set when the text is not (only) days."""
+    words = [w for w in re.split(r"[\s,/&+]+", typed.lower().strip(" .!")) if w and w != "and"]
+    if words == ["done"] or words == ["ok"]:
+        return {"done"}
+    joined = " ".join(words)
+    for kind, chosen in DAYS.items():
+        if joined in (kind, _t("days")[kind].lower()):
+            return {str(d) for d in chosen}
+    if words and all(w in _DAY_WORDS for w in words):
+        return {_DAY_WORDS[w] for w in words}
+    return set()
+
+
 def describe_days(days: str) -> str:
     """ "every day", "weekdays", or "on Mon, Wed and Fri"."""
     for kind, chosen in DAYS.items():
@@ -234,6 +266,14 @@ class Schedule(Flow):
             return await self._zone(user_id, zone)
         if row["asking"] == "at" and (at := parse_time(text)):
             return await self._at(user_id, at)
+        if row["asking"].startswith("days:") and not is_stop(text):
+            typed = parse_days(text)
+            if typed:  # "mon wed fri", "weekends", "done"
+                picked = typed if typed != {"done"} else set(row["asking"].removeprefix("days:"))
+                await self.store.save_schedule(user_id, asking="days:" + "".join(sorted(picked)))
+                return await self._choose(user_id, done=True)
+            if len(text.split()) <= MAX_ANSWER_WORDS:
+                return await self._choose(user_id)  # the days again, to tap
         stale = time.time() - row["updated_at"] > ASKING_SECONDS
         if is_stop(text) or stale or len(text.split()) > MAX_ANSWER_WORDS:
             # Stopped, moved on, or back much later: the question lapses and the
@@ -257,7 +297,8 @@ class Schedule(Flow):
         return [Reply(_t("at_ask"), tuple(buttons), rows=(4,))]
 
     async def _at(self, user_id: int, at: str) -> list[Reply]:
-        await self.store.save_schedule(user_id, at=at, asking=None)
+        # The days may be typed too ("weekdays", "mon wed fri"): the question stays open.
+        await self.store.save_schedule(user_id, at=at, asking="days:")
         await self._replan(user_id)
         buttons = tuple(
             Button(title, ScheduleStep("days", kind).pack()) for kind, title in _t("days").items()
@@ -265,6 +306,7 @@ class Schedule(Flow):
         return [Reply(_t("days_ask"), buttons)]
 
     async def _days(self, user_id: int, days: str) -> list[Reply]:
+        await self.store.save_schedule(user_id, asking=None)
         row = await self.store.schedule(user_id)
         if not row or not row["zone"] or not row["at"]:
             return await self.start(user_id)
