@@ -151,7 +151,7 @@ async def test_a_check_in_start_to_finish_fits_its_reply_to_the_answers(bot):
         [mood] = await conversation.on_payload(USER, CheckinStart().pack())
         assert "mood" in mood.text.lower() and len(mood.buttons) == 5
         [steady] = await conversation.on_payload(USER, tap(mood, "2"))
-        [tags] = await conversation.on_text(USER, "1")  # a typed number counts
+        [tags] = await conversation.on_text(USER, "one")  # a typed number counts, words too
         [tags] = await conversation.on_payload(USER, tap(tags, "Anxious"))
         assert "Anxious" in tags.text and "Anxious" not in [b.title for b in tags.buttons]
         [closing] = await conversation.on_payload(USER, tap(tags, "That's all"))

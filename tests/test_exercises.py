@@ -22,13 +22,27 @@ from bot.telegram import keyboard
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("0", 0), ("10", 10), ("7/10", 7), ("about 4", 4), ("3 out of 10", 3), (" 5 ", 5)],
+    [
+        ("0", 0),
+        ("10", 10),
+        ("7/10", 7),
+        ("about 4", 4),
+        ("3 out of 10", 3),
+        (" 5 ", 5),
+        ("seven", 7),
+        ("Seven.", 7),
+        ("a solid eight", 8),
+        ("ten out of ten", 10),
+        ("zero", 0),
+    ],
 )
 def test_typed_ratings(typed, value):
     assert parse_rating(typed) == value
 
 
-@pytest.mark.parametrize("typed", ["11", "-1", "seven", "i feel like a 7 honestly", "", "4.5"])
+@pytest.mark.parametrize(
+    "typed", ["11", "-1", "eleven", "sevens", "i feel like a 7 honestly", "", "4.5"]
+)
 def test_not_ratings(typed):
     assert parse_rating(typed) is None
 

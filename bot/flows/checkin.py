@@ -24,6 +24,7 @@ from bot import schedule as calendar
 from bot.flows import Due, Flow
 from bot.flows.reflection import is_stop
 from bot.flows.schedule import texts
+from bot.flows.steps_base import parse_rating
 from bot.logs import user_tag
 from bot.payloads import CheckinAnswer, CheckinStart, ExerciseMenu, Nudge, Payload
 from bot.replies import Button, Reply
@@ -74,12 +75,12 @@ class Checkin(Flow):
         if is_stop(text):
             await self.store.drop_open_checkin(user_id)
             return [Reply(texts()["stopped"])]
-        word = text.strip().strip(".!").lower()
         step = checkin["step"]
         if step in ("mood", "steady"):
-            if word not in _TYPED:
+            value = parse_rating(text)  # "4", "four", "a 4"
+            if value is None or str(value) not in _TYPED:
                 return None  # they want to talk: the check-in waits where it is
-            return await self._answer(checkin, step, word)
+            return await self._answer(checkin, step, str(value))
         if step == "tags":
             if len(text.split()) > 2:
                 return None  # not an answer to the tags: the conversation takes it

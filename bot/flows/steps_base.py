@@ -21,15 +21,28 @@ if TYPE_CHECKING:
     from bot.flows.steps import Exercise
 
 RATING_ROWS = (6, 5, 2)
-_RATING = re.compile(r"^\s*(?:about |maybe |like |a |an )?(\d{1,2})(?:\s*(?:/|out of)\s*10)?\s*$")
+# People type scores as words too ("seven", "a solid eight").
+NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    )
+}
+_RATING = re.compile(
+    r"^\s*(?:about |maybe |like |a |an |a solid |solid )?(\d{1,2}|"
+    + "|".join(NUMBER_WORDS)
+    + r")(?:\s*(?:/|out of)\s*(?:10|ten))?\s*[.!]*\s*$"
+)
 NEXT_WORDS = {"next", "done", "ok", "okay", "k", "did it", "done it", "ready", "finished"}
 
 
 def parse_rating(text: str) -> int | None:
     match = _RATING.match(text.lower())
-    if match and 0 <= int(match.group(1)) <= 10:
-        return int(match.group(1))
-    return None
+    if not match:
+        return None
+    said = match.group(1)
+    value = NUMBER_WORDS[said] if said in NUMBER_WORDS else int(said)
+    return value if 0 <= value <= 10 else None
 
 
 @dataclass
