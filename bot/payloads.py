@@ -5,14 +5,16 @@ A payload comes back from the client when a button is tapped, so it is input lik
 smuggle text past the safety screen. Telegram allows 64 bytes of callback data; `pack` refuses to
 build a longer one rather than letting the button vanish from the keyboard.
 
-The wire format is the one buttons already sent carry (and domain.yml's responses), so a tap on an
-old message still means what it meant.
+Every kind is written the same way, its `prefix` then its fields, joined by ":" (a trailing empty
+field is left out), and `pattern` says what may be read back. The wire format is the one buttons
+already sent carry (and domain.yml's responses), so a tap on an old message still means what it
+meant.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date
 from typing import ClassVar
 
@@ -24,8 +26,9 @@ class PayloadTooLong(ValueError):
 
 
 class Payload:
-    """Base of every kind: a pattern to read it, a format to write it."""
+    """Base of every kind: a prefix and fields to write it, a pattern to read it."""
 
+    prefix: ClassVar[str]
     pattern: ClassVar[re.Pattern[str]]
     kinds: ClassVar[list[type[Payload]]] = []
     # A tap that starts a guided flow: the others step aside first (one flow at a time).
@@ -35,7 +38,10 @@ class Payload:
         Payload.kinds.append(cls)
 
     def _wire(self) -> str:
-        raise NotImplementedError
+        parts = [self.prefix, *map(str, astuple(self))]
+        while parts[-1] == "":
+            parts.pop()
+        return ":".join(parts)
 
     def pack(self) -> str:
         wire = self._wire()
@@ -46,118 +52,16 @@ class Payload:
     @classmethod
     def parse_as(cls, data: str) -> Payload | None:
         match = cls.pattern.fullmatch(data)  # `$` alone would let a trailing newline in
+        if match is None:
+            return None
+        values = [
+            int(group) if field.type == "int" else group or ""
+            for field, group in zip(fields(cls), match.groups(), strict=True)
+        ]
         try:
-            return cls._of(match) if match else None
+            return cls(*values)
         except ValueError:  # the right shape, an impossible value (a date that does not exist)
             return None
-
-    @classmethod
-    def _of(cls, match: re.Match[str]) -> Payload:
-        return cls(*match.groups())
-
-
-@dataclass(frozen=True)
-class Intent(Payload):
-    """A topic or basic intent, handed to the dialogue model as Rasa's `/intent` message."""
-
-    name: str
-    pattern = re.compile(r"^/([a-z_]{1,60})$")
-
-    def _wire(self) -> str:
-        return f"/{self.name}"
-
-
-@dataclass(frozen=True)
-class SomethingElse(Payload):
-    """ "None of these" under the unsure reply: the person is asked to say more."""
-
-    pattern = re.compile(r"^topic:other$")
-
-    def _wire(self) -> str:
-        return "topic:other"
-
-
-@dataclass(frozen=True)
-class Country(Payload):
-    code: str  # ISO 3166 alpha-2, or "other"
-    pattern = re.compile(r"^country:([A-Z]{2}|other)$")
-
-    def _wire(self) -> str:
-        return f"country:{self.code}"
-
-
-@dataclass(frozen=True)
-class SafetyAnswer(Payload):
-    """An answer to "are you safe?" (self_harm / abuse: yes, ok: no), or the helplines (sos)."""
-
-    answer: str
-    pattern = re.compile(r"^safety:(self_harm|abuse|ok|sos)$")
-
-    def _wire(self) -> str:
-        return f"safety:{self.answer}"
-
-
-@dataclass(frozen=True)
-class ExerciseMenu(Payload):
-    pattern = re.compile(r"^ex:menu$")
-
-    def _wire(self) -> str:
-        return "ex:menu"
-
-
-@dataclass(frozen=True)
-class ExerciseStart(Payload):
-    name: str
-    starts = True
-    pattern = re.compile(r"^ex:start:([a-z_]{1,30})$")
-
-    def _wire(self) -> str:
-        return f"ex:start:{self.name}"
-
-
-@dataclass(frozen=True)
-class ExerciseStep(Payload):
-    """A tap inside a run; it carries the run's id, so an old message cannot drive a newer run."""
-
-    run: int
-    action: str
-    arg: str = ""
-    pattern = re.compile(r"^ex:(\d{1,12}):([a-z]{1,10})(?::([a-z0-9_]{1,20}))?$")
-
-    @classmethod
-    def _of(cls, match: re.Match[str]) -> Payload:
-        run, action, arg = match.groups()
-        return cls(int(run), action, arg or "")
-
-    def _wire(self) -> str:
-        return f"ex:{self.run}:{self.action}" + (f":{self.arg}" if self.arg else "")
-
-
-@dataclass(frozen=True)
-class ReflectionStart(Payload):
-    name: str
-    starts = True
-    pattern = re.compile(r"^flow:start:([a-z_]{1,40})$")
-
-    def _wire(self) -> str:
-        return f"flow:start:{self.name}"
-
-
-@dataclass(frozen=True)
-class ReflectionAnswer(Payload):
-    choice: str
-    pattern = re.compile(r"^flow:answer:([a-z]{1,20})$")
-
-    def _wire(self) -> str:
-        return f"flow:answer:{self.choice}"
-
-
-@dataclass(frozen=True)
-class ReflectionStop(Payload):
-    pattern = re.compile(r"^flow:stop$")
-
-    def _wire(self) -> str:
-        return "flow:stop"
 
 
 def parse(data: str | None) -> Payload | None:
@@ -172,12 +76,91 @@ def parse(data: str | None) -> Payload | None:
 
 
 @dataclass(frozen=True)
-class CheckinStart(Payload):
-    pattern = re.compile(r"ci:start")
-    starts = True
+class Intent(Payload):
+    """A topic or basic intent, handed to the dialogue model as Rasa's `/intent` message."""
+
+    name: str
+    pattern = re.compile(r"/([a-z_]{1,60})")
 
     def _wire(self) -> str:
-        return "ci:start"
+        return f"/{self.name}"  # Rasa's own form, no prefix
+
+
+@dataclass(frozen=True)
+class SomethingElse(Payload):
+    """ "None of these" under the unsure reply: the person is asked to say more."""
+
+    prefix = "topic:other"
+    pattern = re.compile(r"topic:other")
+
+
+@dataclass(frozen=True)
+class Country(Payload):
+    code: str  # ISO 3166 alpha-2, or "other"
+    prefix = "country"
+    pattern = re.compile(r"country:([A-Z]{2}|other)")
+
+
+@dataclass(frozen=True)
+class SafetyAnswer(Payload):
+    """An answer to "are you safe?" (self_harm / abuse: yes, ok: no), or the helplines (sos)."""
+
+    answer: str
+    prefix = "safety"
+    pattern = re.compile(r"safety:(self_harm|abuse|ok|sos)")
+
+
+@dataclass(frozen=True)
+class ExerciseMenu(Payload):
+    prefix = "ex:menu"
+    pattern = re.compile(r"ex:menu")
+
+
+@dataclass(frozen=True)
+class ExerciseStart(Payload):
+    name: str
+    starts = True
+    prefix = "ex:start"
+    pattern = re.compile(r"ex:start:([a-z_]{1,30})")
+
+
+@dataclass(frozen=True)
+class ExerciseStep(Payload):
+    """A tap inside a run; it carries the run's id, so an old message cannot drive a newer run."""
+
+    run: int
+    action: str
+    arg: str = ""
+    prefix = "ex"
+    pattern = re.compile(r"ex:(\d{1,12}):([a-z]{1,10})(?::([a-z0-9_]{1,20}))?")
+
+
+@dataclass(frozen=True)
+class ReflectionStart(Payload):
+    name: str
+    starts = True
+    prefix = "flow:start"
+    pattern = re.compile(r"flow:start:([a-z_]{1,40})")
+
+
+@dataclass(frozen=True)
+class ReflectionAnswer(Payload):
+    choice: str
+    prefix = "flow:answer"
+    pattern = re.compile(r"flow:answer:([a-z]{1,20})")
+
+
+@dataclass(frozen=True)
+class ReflectionStop(Payload):
+    prefix = "flow:stop"
+    pattern = re.compile(r"flow:stop")
+
+
+@dataclass(frozen=True)
+class CheckinStart(Payload):
+    starts = True
+    prefix = "ci:start"
+    pattern = re.compile(r"ci:start")
 
 
 @dataclass(frozen=True)
@@ -187,15 +170,8 @@ class CheckinAnswer(Payload):
     checkin: int
     field: str  # mood, steady, tag, note
     value: str
+    prefix = "ci"
     pattern = re.compile(r"ci:(\d{1,12}):(mood|steady|tag|note):([a-z0-9_]{1,20})")
-
-    @classmethod
-    def _of(cls, match: re.Match[str]) -> Payload:
-        checkin, field, value = match.groups()
-        return cls(int(checkin), field, value)
-
-    def _wire(self) -> str:
-        return f"ci:{self.checkin}:{self.field}:{self.value}"
 
 
 @dataclass(frozen=True)
@@ -204,16 +180,11 @@ class Nudge(Payload):
 
     action: str  # snooze, skip
     day: str  # YYYY-MM-DD
+    prefix = "nudge"
     pattern = re.compile(r"nudge:(snooze|skip):(20\d{2}-\d{2}-\d{2})")
 
-    @classmethod
-    def _of(cls, match: re.Match[str]) -> Payload:
-        action, day = match.groups()
-        date.fromisoformat(day)  # a real date, or ValueError
-        return cls(action, day)
-
-    def _wire(self) -> str:
-        return f"nudge:{self.action}:{self.day}"
+    def __post_init__(self) -> None:
+        date.fromisoformat(self.day)  # a real date, or ValueError
 
 
 @dataclass(frozen=True)
@@ -222,16 +193,9 @@ class ScheduleStep(Payload):
 
     step: str
     value: str = ""
+    prefix = "sch"
     pattern = re.compile(r"sch:(start|no|zone|at|days|day|weekly)(?::([A-Za-z0-9_+\-/]{1,40}))?")
-
-    @classmethod
-    def _of(cls, match: re.Match[str]) -> Payload:
-        step, value = match.groups()
-        return cls(step, value or "")
 
     @property
     def starts(self) -> bool:  # type: ignore[override]
         return self.step == "start"
-
-    def _wire(self) -> str:
-        return f"sch:{self.step}" + (f":{self.value}" if self.value else "")

@@ -63,7 +63,8 @@ class Reflections(Flow):
         return await self.store.active_reflection(user_id) is not None
 
     async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
-        return await self.answer(user_id, text) if await self.active(user_id) else None
+        active = await self.store.active_reflection(user_id)
+        return None if active is None else await self.answer(user_id, text, active=active)
 
     async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
         if isinstance(payload, ReflectionStart):
@@ -83,9 +84,12 @@ class Reflections(Flow):
         await self.store.drop_reflection(user_id)
         return [Reply(_data()["stopped"])]
 
-    async def answer(self, user_id: int, answer: str, chosen: bool = False) -> list[Reply]:
-        """Typed text, or (`chosen`) the value of a tapped choice button."""
-        active = await self.store.active_reflection(user_id)
+    async def answer(
+        self, user_id: int, answer: str, chosen: bool = False, active: tuple | None = None
+    ) -> list[Reply]:
+        """Typed text, or (`chosen`) the value of a tapped choice button. `active` is the
+        reflection when the caller has just read it."""
+        active = active or await self.store.active_reflection(user_id)
         if active is None:  # a button from a reflection that already ended
             return [Reply(_data()["stale"])]
         reflection_id, name, step, answers = active

@@ -154,10 +154,6 @@ def _city(zone: str) -> str:
     return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
-def describe(occurrence: calendar.Occurrence, zone: str) -> str:
-    return calendar.local_label(occurrence, zone)
-
-
 class Schedule(Flow):
     name = "schedule"
     payloads = (ScheduleStep,)
@@ -212,7 +208,7 @@ class Schedule(Flow):
         if payload.step == "at":
             if payload.value == "other":
                 await self.store.save_schedule(user_id, asking="at")
-                return [Reply(_t("at_unknown"))]
+                return [Reply(_t("at_type_ask"))]
             at = parse_time(f"{payload.value[:2]}:{payload.value[2:]}")
             return await self._at(user_id, at) if at else []
         if payload.step == "days" and payload.value in DAYS:
@@ -341,7 +337,7 @@ class Schedule(Flow):
             due_at=occurrence.due,
             due_day=occurrence.day.isoformat(),
         )
-        return describe(occurrence, zone)
+        return calendar.local_label(occurrence, zone)
 
     async def pause(self, user_id: int) -> list[Reply]:
         if not (row := await self.store.schedule(user_id)) or not row["days"]:
