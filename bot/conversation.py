@@ -10,10 +10,11 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot import commands, flows, helplines, payloads, safety
-from bot.dialogue import Dialogue, ModelUnavailable
+from bot.dialogue import Dialogue, ModelUnavailable, Turn
 from bot.flows import REAL_TIME, Flow
 from bot.logs import user_tag
 from bot.payloads import (
@@ -38,6 +39,11 @@ QUIET_SECONDS = 24 * 3600
 # A disclosure changes the replies this long: someone who told us of abuse a week ago is most
 # likely still living with it, and coaching to confront the partner could put them at risk.
 DISCLOSURE_SECONDS = 30 * 24 * 3600
+# One conversation, for what is remembered only within it (an exercise declined, a reflection
+# just finished): the same span as a Rasa session (domain.yml: session_expiration_time).
+CONVERSATION_SECONDS = 6 * 3600
+# A "could you say more?" within this long is the one before: the next unsure reply differs.
+FALLBACK_SECONDS = 15 * 60
 # "Are you safe?" asked longer ago than this is no longer what the next message answers.
 CHECK_ANSWER_SECONDS = 6 * 3600
 # A typed answer to "are you safe?" that is a clear no: it starts with a no and hedges nowhere.
@@ -75,6 +81,8 @@ class Conversation:
         self.channel = channel
         self.flows = flows.build(store, options)
         self._owners = {kind: flow for flow in self.flows for kind in flow.payloads}
+        # Called with every turn the model answered (the scripted replays read what it heard).
+        self.on_turn: Callable[[int, Turn], None] | None = None
 
     def flow(self, name: str) -> Flow:
         return next(flow for flow in self.flows if flow.name == name)
@@ -131,8 +139,19 @@ class Conversation:
         for flow in self.flows:
             replies = await flow.on_text(user_id, message)
             if replies is not None:
-                return replies
+                return await self._handed_back(user_id, replies)
+        await self.flow("position").heard(user_id, message)
         return await self._dialogue(user_id, message)
+
+    async def _handed_back(self, user_id: int, replies: list[Reply]) -> list[Reply]:
+        """A flow may hand the turn back to the dialogue (`then_intent`): its reply follows."""
+        out: list[Reply] = []
+        for reply in replies:
+            if reply.text or reply.buttons or reply.pace or reply.photo:
+                out.append(reply)
+            if reply.then_intent:
+                out.extend(await self._dialogue(user_id, Intent(reply.then_intent).pack()))
+        return out
 
     async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
         """The unsure tier: ask, and keep what was said until the answer, so a false alarm
@@ -193,7 +212,7 @@ class Conversation:
             for flow in self.flows:
                 if flow is not owner:
                     await flow.set_aside(user_id)
-        return await owner.on_payload(user_id, payload)
+        return await self._handed_back(user_id, await owner.on_payload(user_id, payload))
 
     async def _safety_tap(self, user_id: int, answer: str) -> list[Reply]:
         if answer == "sos":
@@ -218,7 +237,7 @@ class Conversation:
         if await self.store.schedule(user_id) is None and not await self.store.is_quiet(user_id):
             # Onboarding's next question: daily reminders, asked once (skippable); never
             # right after a crisis reply, whose /country hint may have brought them here.
-            offer = self.flow("schedule").offer()
+            offer = await self.flow("schedule").offer(user_id)
             return [Reply(f"{said}\n\n{offer.text}", offer.buttons)]
         return [Reply(said)]
 
@@ -262,19 +281,30 @@ class Conversation:
 
     async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
         disclosed = await self._disclosed(user_id)
+        now = time.time()  # the store stamps what it remembers with time.time()
+        memory = await self.store.recall(user_id)
+        recent = await self.store.recall(user_id, now - CONVERSATION_SECONDS)
+        slots = {
+            "disclosure": disclosed,
+            "position": memory.get("position"),
+            "exercise_declined": "exercise_declined" in recent,
+        }
         try:
             turn = await self.dialogue.respond(
-                str(user_id), message, wait=self.model_wait, slots={"disclosure": disclosed}
+                str(user_id), message, wait=self.model_wait, slots=slots
             )
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
+        if self.on_turn is not None:
+            self.on_turn(user_id, turn)
         already_told = turn.intent == disclosed and any(r.text for r in turn.replies)
         if turn.intent in safety.CATEGORIES and not already_told:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
             # (Someone who already told us gets the domain's safety-first variation instead.)
             if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)
-            return [Reply(text("say_more"))]
+            return [await self._say_more(user_id, turn, now)]
+        await self.store.forget(user_id, "said_more")
         replies = await self._render(user_id, turn)
         if disclosed and replies and not replies[-1].buttons:
             # After a disclosure the helplines stay one tap away.
@@ -282,12 +312,28 @@ class Conversation:
             replies[-1] = Reply(replies[-1].text, (sos,))
         return replies
 
-    async def _render(self, user_id: int, turn) -> list[Reply]:
-        if any(r.custom.get("fallback") for r in turn.replies):
+    async def _say_more(self, user_id: int, turn: Turn, now: float) -> Reply:
+        """Unsure whether it is a crisis: ask for more, and never twice in the same words."""
+        asked = (await self.store.recall(user_id, now - FALLBACK_SECONDS)).get("said_more")
+        await self.store.remember(user_id, "said_more", "1")
+        if asked:
+            return unsure(text("unsure_again"), turn.ranking, listen=True)
+        return Reply(text("say_more"))
+
+    async def _render(self, user_id: int, turn: Turn) -> list[Reply]:
+        fallback = next(
+            (r.custom["fallback"] for r in turn.replies if r.custom.get("fallback")), None
+        )
+        if fallback:
             said = next((r.text for r in turn.replies if r.text), "")
-            return [unsure(said, turn.ranking)]
+            # The second in a row also offers simply to listen (domain.yml: utter_default_again).
+            return [unsure(said, turn.ranking, listen=fallback == "again")]
         replies: list[Reply] = []
         for reply in turn.replies:
+            if reply.custom.get("remember"):
+                # domain.yml: {remember: exercise_declined}, kept for this conversation.
+                await self.store.remember(user_id, reply.custom["remember"], "1")
+            reply = replace(reply, buttons=await self._worth_offering(user_id, reply.buttons))
             # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}),
             # as the matching button would.
             wanted = reply.custom.get("exercise")
@@ -304,6 +350,16 @@ class Conversation:
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies
+
+    async def _worth_offering(self, user_id: int, buttons: tuple[Button, ...]) -> tuple:
+        """Buttons whose flow still wants offering (not a reflection just finished)."""
+        kept = []
+        for button in buttons:
+            payload = payloads.parse(button.payload)
+            owner = self._owners.get(type(payload)) if payload else None
+            if owner is None or await owner.offers(user_id, payload):
+                kept.append(button)
+        return tuple(kept)
 
 
 def _said(message: str) -> bool:
@@ -337,10 +393,13 @@ def _stay() -> Reply:
     return Reply(text("crisis_stay"), (grounding,))
 
 
-def unsure(message: str, ranking: tuple[tuple[str, float], ...]) -> Reply:
-    """Not sure what was meant: the likeliest topics from the model's ranking, and a way out."""
+def unsure(message: str, ranking: tuple[tuple[str, float], ...], listen: bool = False) -> Reply:
+    """Not sure what was meant: the likeliest topics from the model's ranking, and a way out;
+    the second time in a row, also a way simply to be heard."""
     likely = [name for name, _ in ranking if name in topics()][:3]
     buttons = [Button(topics()[name], Intent(name).pack()) for name in likely]
+    if listen:
+        return Reply(message, (*buttons, Button(text("just_listen"), Intent("vent").pack())))
     return Reply(
         f"{message} {text('unsure_pick')}".strip(),
         (*buttons, Button(text("something_else"), SomethingElse().pack())),

@@ -199,3 +199,14 @@ class ScheduleStep(Payload):
     @property
     def starts(self) -> bool:  # type: ignore[override]
         return self.step == "start"
+
+
+@dataclass(frozen=True)
+class Side(Payload):
+    """Which side of a broken trust the person is on (bot/flows/position.py): `ask` before the
+    reply to `topic`, or the answer to that question. `topic` is the intent the reply is for."""
+
+    choice: str  # ask, hurt, broke_trust, fearful, unclear
+    topic: str
+    prefix = "side"
+    pattern = re.compile(r"side:(ask|hurt|broke_trust|fearful|unclear):([a-z_]{1,40})")

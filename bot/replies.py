@@ -39,6 +39,9 @@ class Reply:
     pace: Pace | None = None  # a timed exercise the channel plays after the text
     first: bool = False  # a safety reply: ahead of the chat's other unsent messages
     photo: bytes | None = None  # a PNG (the /history chart), with `text` as its caption
+    # A flow handing the turn back to the dialogue: the intent whose reply comes next (the
+    # position question answered, the reply it was asked for follows).
+    then_intent: str = ""
 
 
 def first(replies: list[Reply]) -> list[Reply]:

@@ -158,6 +158,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE schedules ADD COLUMN weekly INTEGER;
     """,
+    # What the conversation remembers about a person (bot/conversation.py): which side of a
+    # broken trust they are on, an exercise they declined, a question waiting for its answer.
+    """
+    CREATE TABLE memory (
+        user_id  INTEGER NOT NULL,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        set_at   REAL NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -667,6 +678,33 @@ class Store:
                 (user_id,),
             )
         ]
+
+    # --- conversation memory -------------------------------------------------------------------
+
+    async def remember(self, user_id: int, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO memory (user_id, key, value, set_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value,"
+            " set_at = excluded.set_at",
+            (user_id, key, value, time.time()),
+        )
+
+    async def recall(self, user_id: int, since: float = 0.0) -> dict[str, str]:
+        """Everything remembered about the person, set at `since` or later."""
+        rows = await self._rows(
+            "SELECT key, value FROM memory WHERE user_id = ? AND set_at >= ?", (user_id, since)
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def forget(self, user_id: int, key: str) -> None:
+        await self._db.execute("DELETE FROM memory WHERE user_id = ? AND key = ?", (user_id, key))
+
+    async def reflections_finished(self, user_id: int, since: float) -> set[str]:
+        rows = await self._rows(
+            "SELECT DISTINCT flow FROM reflections WHERE user_id = ? AND finished_at >= ?",
+            (user_id, since),
+        )
+        return {row[0] for row in rows}
 
     # --- grounding exercises -------------------------------------------------------------------
     # A run's `step` names where it is; `state` holds the little it needs (round, choice). A run

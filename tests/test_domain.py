@@ -58,8 +58,10 @@ def test_every_variation_names_a_guide_section(domain_responses):
 
 
 def shown(domain_responses) -> dict[str, list[dict]]:
-    """Responses a person reads (crisis signals and exercise starters carry only a payload)."""
-    return {n: v for n, v in domain_responses.items() if all("text" in x for x in v)}
+    """The variations a person reads, by response (crisis signals, exercise starters and the
+    taps that start a flow carry only a payload)."""
+    texts = {n: [x for x in v if "text" in x] for n, v in domain_responses.items()}
+    return {n: v for n, v in texts.items() if v}
 
 
 def test_the_fallback_is_marked_so_it_never_ends_in_a_dead_end(domain_responses):
@@ -71,8 +73,18 @@ def test_the_fallback_is_marked_so_it_never_ends_in_a_dead_end(domain_responses)
             assert "/sos" in variation["text"] and "custom" not in variation
 
 
-def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses):
-    hidden = set(domain_responses) - set(shown(domain_responses))
+SIDE_TOPICS = {
+    "partner_repair",
+    "forgiveness",
+    "common_mistakes",
+    "set_boundaries",
+    "faq_how_long",
+    "faq_survive_betrayal",
+}
+
+
+def test_only_signals_starters_and_the_side_question_have_no_text(domain_responses):
+    hidden = {n for n, v in domain_responses.items() if any("text" not in x for x in v)}
     assert hidden == {
         "utter_crisis_self_harm",
         "utter_crisis_abuse",
@@ -80,17 +92,39 @@ def test_only_crisis_signals_and_exercise_starters_have_no_text(domain_responses
         "utter_start_urge_delay",
         "utter_grounding_menu",
         "utter_start_checkin",
+        *(f"utter_{topic}" for topic in SIDE_TOPICS),
     }
     for name in hidden:
-        # A crisis signal may also have text variations for someone who already disclosed.
-        [variation] = [v for v in domain_responses[name] if "condition" not in v]
+        [variation] = [v for v in domain_responses[name] if "text" not in v]
         custom = variation["custom"]
         if "crisis" in custom:
-            assert custom["crisis"] in name
+            assert custom["crisis"] in name and "condition" not in variation
         elif "tap" in custom:
             assert payloads.parse(custom["tap"]) is not None
+            if name.removeprefix("utter_") in SIDE_TOPICS:
+                # Which side? is asked (bot/flows/position.py) only while the side is unknown
+                # and nothing was disclosed: the abuse variations come first.
+                assert variation["condition"] == [
+                    {"type": "slot", "name": "disclosure", "value": None},
+                    {"type": "slot", "name": "position", "value": None},
+                ]
+                assert payloads.parse(custom["tap"]).topic == name.removeprefix("utter_")
         else:
             assert custom["exercise"] in ("menu", *exercise_names())
+
+
+def test_side_variations_never_mix_with_the_safety_first_ones(domain_responses):
+    for topic in SIDE_TOPICS:
+        for variation in domain_responses[f"utter_{topic}"]:
+            slots = {c["name"]: c["value"] for c in variation.get("condition", [])}
+            if "position" in slots:
+                assert slots["disclosure"] is None
+                for side in ("hurt", "broke_trust", "fearful"):
+                    assert any(
+                        {"type": "slot", "name": "position", "value": side}
+                        in v.get("condition", [])
+                        for v in domain_responses[f"utter_{topic}"]
+                    ), (topic, side)
 
 
 def test_no_response_copies_eight_words_from_the_guide(domain_responses, guide_runs):

@@ -80,6 +80,11 @@ class Flow:
         due for them stays unclaimed, to go out when the mark has passed."""
         return []
 
+    async def offers(self, user_id: int, payload: Payload) -> bool:
+        """Whether a button starting this flow is worth showing now (a reflection the person
+        has just finished is not offered again in the same conversation)."""
+        return True
+
     async def resumable(self, user_id: int | None = None) -> Due:
         """After a restart: what was under way and is worth offering again, once."""
         return []
@@ -89,6 +94,7 @@ def _registry() -> tuple[type[Flow], ...]:
     # Imported here: the flows import this module for `Flow`.
     from bot.flows.checkin import Checkin
     from bot.flows.exercises import Exercises
+    from bot.flows.position import Position
     from bot.flows.reflection import Reflections
     from bot.flows.schedule import Schedule
 
@@ -98,6 +104,7 @@ def _registry() -> tuple[type[Flow], ...]:
         Reflections,
         Checkin,
         Schedule,
+        Position,
     )
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import history
 from bot import schedule as calendar
+from bot.answers import NO, YES, yes_no
 from bot.flows import Due, Flow
 from bot.flows.reflection import is_stop
 from bot.flows.schedule import texts
@@ -39,6 +40,8 @@ LOW = 2  # a mood or steadiness at or below this is a low day
 LOW_RUN, LOW_DAYS = 3, 7
 # A reminder at most this late after downtime is still sent; older ones wait for the next day.
 GRACE_SECONDS = 2 * 3600
+# A typed "ok" this soon after today's reminder answers it (a later one is conversation).
+NUDGE_ANSWER_SECONDS = 2 * 3600
 _TYPED = {str(n): n for n in range(1, 6)}
 
 
@@ -71,7 +74,7 @@ class Checkin(Flow):
     async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
         checkin = await self.store.open_checkin(user_id)
         if checkin is None:
-            return None
+            return await self._typed_to_nudge(user_id, text)
         if is_stop(text):
             await self.store.drop_open_checkin(user_id)
             return [Reply(texts()["stopped"])]
@@ -282,6 +285,21 @@ class Checkin(Flow):
             weekday = datetime.fromtimestamp(hardest["started_at"], local).weekday()
             lines.append(week["lowest"].format(day=WEEKDAYS[weekday]))
         return Reply("\n".join(lines) + f"\n\n{idea['text']}")
+
+    async def _typed_to_nudge(self, user_id: int, text: str) -> list[Reply] | None:
+        """ "ok" or "not today" typed soon after a reminder answers it like its buttons."""
+        row = await self.store.schedule(user_id)
+        if not row or time.time() - row["updated_at"] > NUDGE_ANSWER_SECONDS:
+            return None
+        today = datetime.now(ZoneInfo(row["zone"] or "UTC")).date().isoformat()
+        if row["sent_day"] != today:
+            return None
+        said = yes_no(text)
+        if said == YES:
+            return await self.start(user_id)
+        if said == NO:
+            return await self._nudge_tap(user_id, Nudge("skip", row["sent_day"]))
+        return None
 
     async def _nudge_tap(self, user_id: int, payload: Nudge) -> list[Reply]:
         row = await self.store.schedule(user_id)

@@ -6,16 +6,23 @@ the next answer. Safety screening happens before any answer reaches this module.
 
 from __future__ import annotations
 
+import random
+import time
 from functools import cache
 from pathlib import Path
 
 import yaml
 
+from bot.answers import yes_no
 from bot.flows import Flow
 from bot.payloads import Payload, ReflectionAnswer, ReflectionStart, ReflectionStop
 from bot.replies import Button, Reply
 
 FILE = Path(__file__).resolve().parent.parent / "data" / "reflections.yml"
+FOLLOW_UP = "reflection_follow_up"  # memory key: the reflection whose summary asked a question
+ANSWER_SECONDS = 3600  # an hour after the summary, a message is no longer its answer
+# The same conversation (bot/conversation.py): a reflection finished in it is not offered again.
+CONVERSATION_SECONDS = 6 * 3600
 
 
 @cache
@@ -64,7 +71,24 @@ class Reflections(Flow):
 
     async def on_text(self, user_id: int, text: str) -> list[Reply] | None:
         active = await self.store.active_reflection(user_id)
-        return None if active is None else await self.answer(user_id, text, active=active)
+        if active is not None:
+            return await self.answer(user_id, text, active=active)
+        return await self._follow_up(user_id)
+
+    async def _follow_up(self, user_id: int) -> list[Reply] | None:
+        """The summary ended with a question: whatever the person says next answers it."""
+        since = time.time() - ANSWER_SECONDS  # the store stamps with time.time()
+        name = (await self.store.recall(user_id, since)).get(FOLLOW_UP)
+        if name is None:
+            return None
+        await self.store.forget(user_id, FOLLOW_UP)
+        return [Reply(random.choice(_flow(name)["after"])["text"])]
+
+    async def offers(self, user_id: int, payload: Payload) -> bool:
+        if not isinstance(payload, ReflectionStart):
+            return True
+        since = time.time() - CONVERSATION_SECONDS
+        return payload.name not in await self.store.reflections_finished(user_id, since)
 
     async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
         if isinstance(payload, ReflectionStart):
@@ -109,19 +133,15 @@ class Reflections(Flow):
             await self.store.save_reflection(reflection_id, step + 1, answers)
             return [_question(flow, step + 1)]
         await self.store.save_reflection(reflection_id, step + 1, answers, finished=True)
+        if flow.get("after"):
+            await self.store.remember(user_id, FOLLOW_UP, name)
         return [Reply(_summary(flow, answers))]
 
     async def interrupt(self, user_id: int) -> None:
         """A crisis ends a reflection at once; its answers are not kept."""
         await self.store.drop_reflection(user_id)
+        await self.store.forget(user_id, FOLLOW_UP)
 
 
 def _typed_choice(text: str) -> str | None:
-    word = text.strip().lower().strip(".!")
-    if word in {"yes", "yeah", "yep", "y", "ya", "yes they do", "definitely"}:
-        return "yes"
-    if word in {"no", "nope", "nah", "n", "not really"}:
-        return "no"
-    if word in {"not sure", "unsure", "idk", "maybe", "dunno", "i don't know", "i dont know"}:
-        return "unsure"
-    return None
+    return yes_no(text, unsure=True)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot import schedule as calendar
+from bot.answers import NO, YES, yes_no
 from bot.flows import Flow
 from bot.flows.reflection import is_stop
 from bot.payloads import Payload, ScheduleStep
@@ -162,8 +163,10 @@ class Schedule(Flow):
         row = await self.store.schedule(user_id)
         return bool(row and row["asking"])
 
-    def offer(self) -> Reply:
-        """After onboarding's country question: reminders, if the person wants them."""
+    async def offer(self, user_id: int) -> Reply:
+        """After onboarding's country question: reminders, if the person wants them. Asked
+        once; a typed yes or no answers it like the buttons."""
+        await self.store.save_schedule(user_id, asking="offer")
         return Reply(
             _t("offer"),
             (
@@ -258,6 +261,12 @@ class Schedule(Flow):
         row = await self.store.schedule(user_id)
         if not row or not row["asking"]:
             return None
+        if row["asking"] == "offer":
+            said = yes_no(text)
+            if said == YES:
+                return await self.start(user_id)
+            await self.store.save_schedule(user_id, asking=None)  # no, or something else
+            return [Reply(_t("not_now"))] if said == NO else None
         if row["asking"] == "zone" and (zone := calendar.find_zone(text)):
             return await self._zone(user_id, zone)
         if row["asking"] == "at" and (at := parse_time(text)):

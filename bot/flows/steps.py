@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from bot.answers import yes_no
 from bot.flows.steps_base import (
     NEXT_WORDS,
     RATING_ROWS,
@@ -119,6 +120,13 @@ class Choice(Step):
         if "keep" in self.spec:
             run.state[self.spec["keep"]] = arg
         return Go(self.next)
+
+    async def on_text(self, run: Run, text: str, host: Host) -> Outcome | None:
+        """A typed yes or no answers a yes/no choice (journal consent) like its button."""
+        said = yes_no(text)
+        if said is None or (said not in self.options and said not in self.choices()):
+            return None
+        return await self.on_tap(run, self.action, said, host)
 
 
 class Tap(Step):
