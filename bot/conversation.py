@@ -81,8 +81,9 @@ class Conversation:
         self.channel = channel
         self.flows = flows.build(store, options)
         self._owners = {kind: flow for flow in self.flows for kind in flow.payloads}
-        # Called with every turn the model answered (the scripted replays read what it heard).
-        self.on_turn: Callable[[int, Turn], None] | None = None
+        # Called with every turn the model answered, and the message it read (the scripted
+        # replays in tests/ judge from it what was understood).
+        self.on_turn: Callable[[int, str, Turn], None] | None = None
 
     def flow(self, name: str) -> Flow:
         return next(flow for flow in self.flows if flow.name == name)
@@ -140,7 +141,6 @@ class Conversation:
             replies = await flow.on_text(user_id, message)
             if replies is not None:
                 return await self._handed_back(user_id, replies)
-        await self.flow("position").heard(user_id, message)
         return await self._dialogue(user_id, message)
 
     async def _handed_back(self, user_id: int, replies: list[Reply]) -> list[Reply]:
@@ -296,14 +296,19 @@ class Conversation:
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
         if self.on_turn is not None:
-            self.on_turn(user_id, turn)
+            self.on_turn(user_id, message, turn)
+        if turn.entities.get("position"):
+            # Said in this message: the slot has it already; the store keeps it for next time.
+            await self.store.remember(user_id, "position", turn.entities["position"])
         already_told = turn.intent == disclosed and any(r.text for r in turn.replies)
         if turn.intent in safety.CATEGORIES and not already_told:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
             # (Someone who already told us gets the domain's safety-first variation instead.)
             if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)
-            return [await self._say_more(user_id, turn, now)]
+            if not any(a.startswith("utter_heard_") for a in turn.actions):
+                return [await self._say_more(user_id, turn, now)]
+            # (A weak signal in an answer to the bot's question: the answer is heard.)
         await self.store.forget(user_id, "said_more")
         replies = await self._render(user_id, turn)
         if disclosed and replies and not replies[-1].buttons:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,8 @@ class Turn:
     intent: str | None = None
     confidence: float = 0.0
     ranking: tuple[tuple[str, float], ...] = ()
+    actions: tuple[str, ...] = ()  # what the policies chose, in order (utter_..., not listen)
+    entities: dict[str, str] = field(default_factory=dict)  # name: value, as the model read them
 
 
 def _tracker_store_class():
@@ -61,6 +63,7 @@ def _tracker_store_class():
             # The intent heard in each sender's latest message, handed to Dialogue.respond
             # without a second read of the tracker.
             self.latest_intents: dict[str, dict] = {}
+            self.latest_actions: dict[str, tuple[str, ...]] = {}
 
         @property
         def store(self) -> Store | None:
@@ -98,6 +101,11 @@ def _tracker_store_class():
                 self._remember(sender, new[starts[-1] :] if starts else cached + new)
             if tracker.latest_message and tracker.latest_message.intent:
                 self.latest_intents[sender] = tracker.latest_message.parse_data
+                self.latest_actions[sender] = tuple(
+                    e["name"]
+                    for e in new
+                    if e.get("event") == "action" and e.get("name", "").startswith("utter_")
+                )
 
         async def _retrieve(self, sender_id: str, all_sessions: bool):
             if not all_sessions and sender_id in self._sessions:
@@ -289,6 +297,7 @@ class Dialogue:
         channel = _whole_message_channel()
         await agent.handle_message(UserMessage(text, channel, sender_id))
         parsed = self._trackers.latest_intents.pop(sender_id, {})
+        actions = self._trackers.latest_actions.pop(sender_id, ())
         heard = parsed.get("intent") or {}
         return Turn(
             replies=[to_reply(m) for m in channel.messages],
@@ -297,6 +306,8 @@ class Dialogue:
             ranking=tuple(
                 (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
             ),
+            actions=actions,
+            entities={e["entity"]: str(e["value"]) for e in parsed.get("entities") or []},
         )
 
 

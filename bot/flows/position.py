@@ -61,12 +61,6 @@ class Position(Flow):
     async def active(self, user_id: int) -> bool:
         return await self._asking(user_id) is not None
 
-    async def heard(self, user_id: int, said: str) -> None:
-        """What the person said in any message, before the dialogue replies to it."""
-        side = position.detect(said)
-        if side is not None:
-            await self.store.remember(user_id, POSITION, side)
-
     async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:
         assert isinstance(payload, Side)
         if payload.choice == "ask":

@@ -113,8 +113,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         if not examples:
             logger.debug("No intent examples; LinearIntentClassifier stays untrained.")
             return self._resource
+        return self.fit(examples, [e.get(INTENT) for e in examples])
+
+    def fit(self, examples: list[Message], labels: list[str]) -> Resource:
+        """Learns `labels` for the featurized `examples` and stores the result."""
         texts = [e.get(TEXT) for e in examples]
-        labels = [e.get(INTENT) for e in examples]
         self.vectorizers = linear.vectorizers(self.config)
         for vec in self.vectorizers.values():
             vec.fit(texts)

@@ -21,6 +21,11 @@ INPUTS = (
     "bot/model/sentence_featurizer.py",
     "bot/model/intent_classifier.py",
     "bot/model/linear.py",
+    "bot/model/answer_policy.py",
+    "bot/model/position_extractor.py",
+    "bot/position.py",
+    "bot/data/position.yml",
+    "bot/data/position",
 )
 
 
