@@ -150,7 +150,7 @@ class Conversation:
             if reply.text or reply.buttons or reply.pace or reply.photo:
                 out.append(reply)
             if reply.then_intent:
-                out.extend(await self._dialogue(user_id, Intent(reply.then_intent).pack()))
+                out.extend(await self._dialogue(user_id, "", then=f"utter_{reply.then_intent}"))
         return out
 
     async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
@@ -279,7 +279,9 @@ class Conversation:
         parts = [text("crisis_other").rstrip(), *_every_line(await self.store.country(user_id))]
         return first([Reply("\n\n".join(parts)), Reply(text("crisis_other_stay"))])
 
-    async def _dialogue(self, user_id: int, message: str) -> list[Reply]:
+    async def _dialogue(self, user_id: int, message: str, then: str = "") -> list[Reply]:
+        """The model's turn for `message`; or, with `then`, that one response said (a flow hands
+        the turn back with the reply it was asked for)."""
         disclosed = await self._disclosed(user_id)
         now = time.time()  # the store stamps what it remembers with time.time()
         memory = await self.store.recall(user_id)
@@ -290,9 +292,14 @@ class Conversation:
             "exercise_declined": "exercise_declined" in recent,
         }
         try:
-            turn = await self.dialogue.respond(
-                str(user_id), message, wait=self.model_wait, slots=slots
-            )
+            if then:
+                turn = await self.dialogue.perform(
+                    str(user_id), then, wait=self.model_wait, slots=slots
+                )
+            else:
+                turn = await self.dialogue.respond(
+                    str(user_id), message, wait=self.model_wait, slots=slots
+                )
         except ModelUnavailable as error:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
         if self.on_turn is not None:

@@ -42,7 +42,6 @@ TESTS_DIR = ROOT / "tests"
 INPUTS = (
     "nlu",
     "bot/data/crisis",
-    "bot/data/position",
     *(f"tests/{name}" for name in LEARNED_FROM),
     "bot/crisis_model.py",
     "bot/model/linear.py",
@@ -93,7 +92,6 @@ def training_examples() -> list[tuple[str, str]]:
     """(label, text): the detector's own files, then the NLU's examples."""
     from bot.crisis_eval import read_set
     from bot.model.evaluation import nlu_examples
-    from bot.model.position_extractor import examples as position_examples
 
     examples = []
     for path in sorted(DATA_DIR.glob("*.txt")):
@@ -106,10 +104,6 @@ def training_examples() -> list[tuple[str, str]]:
         examples.append((intent if intent in ("self_harm", "abuse") else "none", text))
     for name in LEARNED_FROM:
         examples += [(row.category, row.text) for row in read_set(TESTS_DIR / name)]
-    # Everyday messages about a partner, none of them a crisis: without them, wording the
-    # detector had not met ("namaste. my english not perfect sorry", "my daughter put it on my
-    # phone") read as a crisis at 0.8-0.9 in issue 15's blind conversations.
-    examples += [("none", text) for _, text in position_examples()]
     # The screen also reads each sentence alone, and a sentence cut from a calm message is calm
     # too ("I live a normal life.", "Now I have nobody to hang out with."): without them the
     # model had only seen whole messages and took a lone sad sentence for a crisis. A crisis

@@ -310,6 +310,22 @@ class Dialogue:
             entities={e["entity"]: str(e["value"]) for e in parsed.get("entities") or []},
         )
 
+    async def perform(
+        self, sender_id: str, action: str, wait: float = 0, slots: dict[str, Any] | None = None
+    ) -> Turn:
+        """Says one response without a new message: a flow that asked something in between
+        (which side are you on?) hands back, and the reply it was asked for follows. Rules
+        keyed to the person's next words still see this reply as the last thing said."""
+        agent = await self._agent_or_raise(wait)
+        if slots:
+            await self._set_slots(agent, sender_id, slots)
+        channel = _whole_message_channel()
+        await agent.execute_action(sender_id, action, channel, policy=None, confidence=1.0)
+        await agent.execute_action(sender_id, "action_listen", channel, policy=None, confidence=1.0)
+        self._trackers.latest_intents.pop(sender_id, None)
+        self._trackers.latest_actions.pop(sender_id, None)
+        return Turn(replies=[to_reply(m) for m in channel.messages], actions=(action,))
+
 
 async def _prepare_embedding(text: str) -> None:
     """The sentence embedding is most of a turn's work; it is computed on the encoder's worker

@@ -29,3 +29,7 @@ class FakeDialogue:
 
     async def interrupt(self, sender_id: str, slots=None) -> None:
         self.interrupted.append(sender_id)
+
+    async def perform(self, sender_id: str, action: str, wait: float = 0, slots=None) -> Turn:
+        self.heard.append(action)
+        return Turn([Reply(f"said {action}")], actions=(action,))

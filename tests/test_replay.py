@@ -3,7 +3,11 @@ replayed through the real pipeline (safety, flows, the trained model) one turn a
 
 Each turn says what a good bot understands it as: a topic or basic intent, how the person is now
 (relief, goodnight, distress, vent), or `answer` — an answer to the question the previous reply
-asked. The share understood, and the worst turns, go to docs/quality.md.
+asked. A turn is understood when the model heard that intent (goodnight and goodbye count alike),
+or, for an answer, when the bot replied to its own question (a heard reply, or more on that
+topic); a "yes" that starts the exercise just offered counts as the yes. A safety question or an
+unsure reply is never understood. The share understood, and the worst turns, go to
+docs/quality.md.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ FILE = Path(__file__).parent / "conversations.yml"
 REPORT = Path(__file__).parent.parent / "reports" / "replay.txt"
 FALLBACKS = {"utter_default", "utter_default_again"}
 NOT_TOPICS = {"answer", "affirm", "deny"}
+STARTS = {"utter_start_breathing", "utter_start_urge_delay"}
+# Leaving for the night and saying goodbye end the conversation alike: either reply is right.
+SAME = {"goodnight": {"goodnight", "goodbye"}, "goodbye": {"goodbye", "goodnight"}}
 
 
 @dataclass
@@ -45,13 +52,19 @@ def judge(expect: str, topic: str | None, turn: Turn | None, replies, asked_safe
         return False, False
     if turn is None:  # a flow took the text: right only when it answered the flow's question
         return expect in NOT_TOPICS, False
-    fallback = bool(FALLBACKS & set(turn.actions)) or turn.intent in ("self_harm", "abuse")
+    heard = any(a.startswith("utter_heard_") for a in turn.actions)
+    # A weak crisis signal from the model alone is answered "could you say more?" unless the
+    # message answered the bot's question (bot/conversation.py): that is not understanding.
+    fallback = bool(FALLBACKS & set(turn.actions)) or (
+        turn.intent in ("self_harm", "abuse") and not heard
+    )
     if fallback:
         return False, True
     if expect == "answer":
-        heard = any(a.startswith("utter_heard_") for a in turn.actions)
         return heard or turn.intent == topic, False
-    return turn.intent == expect, False
+    if expect == "affirm" and STARTS & set(turn.actions):
+        return True, False  # "ok yeah do the breathing": the offered exercise starts
+    return turn.intent in SAME.get(expect, {expect}), False
 
 
 async def replay(conversation: Conversation, conversations: list[dict]) -> list[Judged]:

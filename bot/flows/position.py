@@ -27,13 +27,21 @@ _TYPED = {
     position.HURT: r"(?:1|one|first|the first(?: one)?|hurt|i was hurt"
     r"|i'?m the one (?:who was |who got )?hurt|me,? i was hurt|the hurt one|i got cheated on"
     r"|cheated on|(?:he|she|they) did)",
-    position.BROKE_TRUST: r"(?:2|two|second|the second(?: one)?|me|i did|it was me|i'?m the one"
+    position.BROKE_TRUST: r"(?:2|two|second|the second(?: one)?|me|(?:me,? )?i did(?: it)?"
+    r"|it was me|i'?m the one"
     r"|i broke (?:it|the trust|trust)|i cheated|the one who (?:broke|cheated))",
     position.FEARFUL: r"(?:3|three|third|the third(?: one)?|neither|none|nothing happened"
     r"|no one|nobody|just afraid|just scared|i'?m just (?:afraid|scared|anxious))",
     position.UNCLEAR: r"(?:4|four|rather not(?: say)?|doesn'?t matter|skip|pass|both|idk"
     r"|i don'?t know|not sure|complicated|it'?s complicated|why)",
 }
+# "i was the one who got cheated on", "im the one who lied": the question's own words.
+_THE_ONE = r"(?:(?:i was|i'?m|i am|me,?) )?the one (?:who |that )?"
+_TYPED[position.HURT] += rf"|{_THE_ONE}(?:was |got )?(?:hurt|cheated on|lied to|betrayed)"
+_TYPED[position.BROKE_TRUST] += (
+    rf"|{_THE_ONE}(?:cheated|lied|broke (?:it|the trust|trust)|messed up|did it"
+    r"|hurt (?:him|her|them))"
+)
 _TYPED_RE = {side: re.compile(words) for side, words in _TYPED.items()}
 
 
