@@ -316,7 +316,8 @@ class Conversation:
             if not any(a.startswith("utter_heard_") for a in turn.actions):
                 return [await self._say_more(user_id, turn, now)]
             # (A weak signal in an answer to the bot's question: the answer is heard.)
-        await self.store.forget(user_id, "said_more")
+        if "said_more" in recent:  # understood now: the next unsure reply is a first again
+            await self.store.forget(user_id, "said_more")
         replies = await self._render(user_id, turn)
         if disclosed and replies and not replies[-1].buttons:
             # After a disclosure the helplines stay one tap away.

@@ -107,6 +107,10 @@ async def test_the_side_question_is_asked_once_and_hands_back_to_the_reply(store
     said = "honestly i just want us to go back to how things were before"
     assert await flow.on_text(8, said) is None
     assert await flow.known(8) == position.UNCLEAR
+    # Asked, then passed over for another side topic: that one is answered, not asked again.
+    await flow.on_payload(9, Side("ask", "forgiveness"))
+    [handed] = await flow.on_payload(9, Side("ask", "common_mistakes"))
+    assert handed.then_intent == "common_mistakes" and await flow.known(9) == position.UNCLEAR
 
 
 async def test_a_reflection_closing_question_takes_its_answer_and_is_not_offered_again(store):

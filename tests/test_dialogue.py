@@ -28,7 +28,8 @@ async def conversation(tmp_path, agent):
 
 
 async def test_a_reply_never_repeats_word_for_word_in_a_row(conversation):
-    for payload in ("/greet", "/faq_how_long", "/set_boundaries"):
+    # (Topics asked twice in a row are a different case: the second is heard as an answer.)
+    for payload in ("/greet", "/relief", "/goodbye"):
         # 24 turns: the chance that a fair pick never reaches the third variation is 2^-22.
         said = [(await conversation.on_payload(7, payload))[0].text for _ in range(24)]
         assert all(a != b for a, b in zip(said, said[1:], strict=False)), payload

@@ -64,7 +64,9 @@ def judge(expect: str, topic: str | None, turn: Turn | None, replies, asked_safe
         return heard or turn.intent == topic, False
     if expect == "affirm" and STARTS & set(turn.actions):
         return True, False  # "ok yeah do the breathing": the offered exercise starts
-    return turn.intent in SAME.get(expect, {expect}), False
+    # A new topic read as an answer to the last question got the wrong reply, whatever it heard.
+    other_heard = heard and not any(a.endswith(expect) for a in turn.actions)
+    return turn.intent in SAME.get(expect, {expect}) and not other_heard, False
 
 
 async def replay(conversation: Conversation, conversations: list[dict]) -> list[Judged]:

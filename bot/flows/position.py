@@ -89,6 +89,10 @@ class Position(Flow):
     async def _ask(self, user_id: int, topic: str) -> list[Reply]:
         if await self.known(user_id) is not None:  # answered in the meantime: no question
             return [Reply(then_intent=topic)]
+        if await self._asking(user_id) is not None:
+            # Asked and passed over (another topic tapped instead): asked once is asked.
+            await self._set(user_id, position.UNCLEAR)
+            return [Reply(then_intent=topic)]
         await self.store.remember(user_id, ASKING, topic)
         buttons = tuple(
             Button(text(f"position_{side}"), Side(side, topic).pack()) for side in _ORDER

@@ -62,7 +62,9 @@ _TOPIC_OF = {"utter_past_vs_present": "past_vs_present_fear"}  # where the names
 # one that ends in a question mark ("maybe march? when..." inside an answer is not one).
 _QUESTION = re.compile(
     r"^\W*(?:how|what|why|when|where|who|which|should|shall|is|are|am|can|could|do|does|did"
-    r"|will|would|any ?(?:tips|advice|ideas)|help me|tell me)\b"
+    r"|will|would|whats|what's|hows|how's|wheres|where's|whos|who's|isnt|isn't"
+    r"|any ?(?:tips|advice|ideas)|help me|tell me)\b"
+    r"|\bwhat (?:does|do|is|are|would|should|can)\b"
     r"|\b(?:is (?:it|that|this) (?:normal|ok|okay|fair|too much|wrong|bad|reasonable)"
     r"|should i|how do i|how can i|how do you|what do i|what should|am i|do i|can i|is there"
     r"|i need (?:help|advice))\b"
