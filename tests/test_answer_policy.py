@@ -71,6 +71,9 @@ def test_nothing_is_taken_as_an_answer_long_after_or_to_a_reply_that_asked_nothi
     assert heard_reply(late, domain) is None
     no_question = tracker(domain, "utter_relief", "that he texts", "nlu_fallback")
     assert heard_reply(no_question, domain) is None
+    # "What's going on?" is answered by a topic, which the rules answer as one.
+    invited = tracker(domain, "utter_greet", "found messages on his phone", "name_the_hurt")
+    assert heard_reply(invited, domain) is None
 
 
 def test_after_the_heard_reply_the_bot_listens(domain):

@@ -53,6 +53,9 @@ STAND_ASIDE = {
 # to say more, so an answer to the bot's question is taken as one.
 CRISIS = {"self_harm", "abuse"}
 BODY_ALARM = {"anxiety_spike", "checking_urge"}
+# Questions that invite the person to say what is going on: any topic is their answer. Only what
+# the model cannot place is heard (stories/rules.yml).
+INVITATIONS = {"utter_greet", "utter_ack", "utter_no_pressure", "utter_thanks"}
 SURE = 0.8  # a body alarm heard at least this surely is answered as one
 NEW_STORY_WORDS = 25  # a message this long ...
 NEW_STORY_CONFIDENCE = 0.6  # ... read this surely as another topic is a new story
@@ -109,6 +112,8 @@ def heard_reply(tracker: DialogueStateTracker, domain: Domain) -> str | None:
     asked = _asked(tracker)
     if message is None or asked is None or not message.text or message.text.startswith("/"):
         return None
+    if asked.action_name in INVITATIONS:
+        return None  # "what's going on?" is answered by a topic: the rules take it
     heard = HEARD + asked.action_name.removeprefix("utter_")
     if heard not in domain.action_names_or_texts:
         return None  # that reply asked nothing we take answers to
