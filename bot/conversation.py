@@ -304,9 +304,7 @@ class Conversation:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
         if self.on_turn is not None:
             self.on_turn(user_id, message, turn)
-        if turn.entities.get("position"):
-            # Said in this message: the slot has it already; the store keeps it for next time.
-            await self.store.remember(user_id, "position", turn.entities["position"])
+        await self._side(user_id, turn, memory.get("position"))
         already_told = turn.intent == disclosed and any(r.text for r in turn.replies)
         if turn.intent in safety.CATEGORIES and not already_told:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
@@ -324,6 +322,15 @@ class Conversation:
             sos = Button(text("sos_button"), SafetyAnswer("sos").pack())
             replies[-1] = Reply(replies[-1].text, (sos,))
         return replies
+
+    async def _side(self, user_id: int, turn: Turn, known: str | None) -> None:
+        """The side the message told (bot/model/position_extractor.py), kept for next time. Said
+        in so many words it stands (and the slot had it this turn already); guessed, it only
+        fills a side not yet known."""
+        said, guessed = turn.entities.get("position/said"), turn.entities.get("position/guessed")
+        side = said or (guessed if known in (None, "unclear") else None)
+        if side and side != known:
+            await self.store.remember(user_id, "position", side)
 
     async def _say_more(self, user_id: int, turn: Turn, now: float) -> Reply:
         """Unsure whether it is a crisis: ask for more, and never twice in the same words."""

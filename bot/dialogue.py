@@ -41,7 +41,8 @@ class Turn:
     confidence: float = 0.0
     ranking: tuple[tuple[str, float], ...] = ()
     actions: tuple[str, ...] = ()  # what the policies chose, in order (utter_..., not listen)
-    entities: dict[str, str] = field(default_factory=dict)  # name: value, as the model read them
+    # name (or name/role): value, as the model read them
+    entities: dict[str, str] = field(default_factory=dict)
 
 
 def _tracker_store_class():
@@ -307,7 +308,10 @@ class Dialogue:
                 (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
             ),
             actions=actions,
-            entities={e["entity"]: str(e["value"]) for e in parsed.get("entities") or []},
+            entities={
+                "/".join(filter(None, (e["entity"], e.get("role")))): str(e["value"])
+                for e in parsed.get("entities") or []
+            },
         )
 
     async def perform(

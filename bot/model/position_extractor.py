@@ -10,6 +10,8 @@ first that answers wins:
   on bot/data/position/ (hurt, broke_trust, fearful, none), which reads "been on the couch since
   i confessed". It names a side only when sure (`threshold`): a side never said costs one kind
   question (bot/flows/position.py); a wrong side costs advice written for someone else.
+
+The entity's role says which: `said` (the patterns) or `guessed` (the model).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from bot.model.intent_classifier import LinearIntentClassifier
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "position"
 NONE = "none"
+# A side said in so many words ("I cheated") fills the slot at once and stands until said
+# otherwise; one the model only guesses fills it only while no side is known
+# (bot/conversation.py), so a guess never overturns what the person said.
+SAID, GUESSED = "said", "guessed"
 
 
 # NLU intents whose examples seldom say who broke the trust: they teach `none` what an anxious,
@@ -105,8 +111,9 @@ class PositionExtractor(LinearIntentClassifier, EntityExtractorMixin):
         learned = self.predict_proba(with_text) if self.classes else None
         for i, message in enumerate(with_text):
             side = position.detect(message.get(TEXT))
-            confidence = 1.0
+            confidence, role = 1.0, SAID
             if side is None and learned is not None:
+                role = GUESSED
                 best = int(np.argmax(learned[i]))
                 side, confidence = self.classes[best], float(learned[i][best])
                 if side == NONE or confidence < self.config["threshold"]:
@@ -120,6 +127,7 @@ class PositionExtractor(LinearIntentClassifier, EntityExtractorMixin):
                 "start": 0,
                 "end": len(text),
                 "confidence_entity": confidence,
+                "role": role,
             }
             found = [*message.get(ENTITIES, []), *self.add_extractor_name([entity])]
             message.set(ENTITIES, found, add_to_output=True)
