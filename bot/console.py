@@ -156,6 +156,8 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
             if not line:
                 break
             if line.strip():
+                if not interactive:  # piped: the transcript shows both sides
+                    print(f"you> {line.strip()}", file=stdout, flush=True)
                 await session.handle(line.strip())
         # Piped input ends at once; let an exercise that is playing finish, as a person would.
         while session.pacers:

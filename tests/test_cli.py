@@ -53,7 +53,11 @@ def chat_replies(typed: list[str], db: Path) -> list[str]:
     """What `python -m bot chat` answers to these lines, one entry per bot message."""
     result = run_bot("chat", stdin="\n".join(typed) + "\n", extra_env={"BOT_DB_PATH": str(db)})
     assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.split("bot> ")[1:]
+    # Piped input is echoed ("you> ...") so a transcript shows both sides.
+    said = [line for line in result.stdout.splitlines() if line.startswith("you> ")]
+    assert said == [f"you> {line}" for line in typed]
+    shown = "\n".join(line for line in result.stdout.splitlines() if not line.startswith("you> "))
+    return shown.split("bot> ")[1:]
 
 
 def test_chat_runs_the_same_pipeline_in_a_terminal(model_path, tmp_path, texts_of):
