@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import aiosqlite
+
+from bot import logs
 
 # Forward-only: entry N moves a database from user_version N to N+1. Never edit a shipped entry.
 MIGRATIONS: list[str] = [
@@ -169,6 +173,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, key)
     );
     """,
+    # This install's own secrets, made once: the key of the user tags in logs (bot/logs.py).
+    """
+    CREATE TABLE install (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -188,6 +199,7 @@ class Store:
     async def open(cls, path: Path | str) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(path)
         # Autocommit: each statement is its own transaction, so a write is one round trip to
         # aiosqlite's thread instead of two (statement, then commit). Writes that must go
         # together are single statements (multi-row inserts); WAL with synchronous=NORMAL makes
@@ -202,6 +214,7 @@ class Store:
         try:
             await store._migrate()
             await store._forget_old_rows()
+            logs.use_tag_key(bytes.fromhex(await store._install_secret("log_tag_key")))
         except BaseException:
             # A refused or failed migration must not leave aiosqlite's thread running: it would
             # keep the process from exiting.
@@ -246,6 +259,12 @@ class Store:
         aiosqlite's own queueing of a function for its thread (private; the version is pinned
         in requirements.lock)."""
         await self._db._execute(_transaction, self._db._conn, list(steps))  # noqa: SLF001
+
+    async def _install_secret(self, key: str) -> str:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO install (key, value) VALUES (?, ?)", (key, secrets.token_hex(32))
+        )
+        return (await self._row("SELECT value FROM install WHERE key = ?", (key,)))[0]
 
     async def close(self) -> None:
         await self._db.close()
@@ -886,6 +905,17 @@ class Store:
 
     async def tracker_senders(self) -> list[str]:
         return [row[0] for row in await self._rows("SELECT DISTINCT sender_id FROM tracker_events")]
+
+
+def _owner_only(path: Path) -> None:
+    """The database and its -wal and -shm files readable by this user alone (0600). SQLite
+    creates the -wal and -shm files with the database file's mode, so the file is made (empty,
+    which SQLite takes as a new database) before SQLite first opens it."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def _transaction(connection: sqlite3.Connection, steps: list[tuple[str, tuple]]) -> None:
