@@ -57,6 +57,10 @@ async def _journal(conversation: Conversation, user_id: int, args: list[str]) ->
     return [Reply(await conversation.flow("exercises").journal_text(user_id))]
 
 
+async def _forget(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return [conversation.forget_question()]
+
+
 async def _forget_journal(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
     return [Reply(await conversation.flow("exercises").forget_journal(user_id))]
 
@@ -92,6 +96,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("ground", _ground),
     Command("journal", _journal),
     Command("forget_journal", _forget_journal),
+    Command("forget", _forget),
     Command("checkin", _checkin),
     Command("history", _history),
     Command("schedule", _schedule),

@@ -21,6 +21,7 @@ from bot.payloads import (
     Country,
     ExerciseMenu,
     ExerciseStart,
+    Forget,
     Intent,
     Payload,
     SafetyAnswer,
@@ -198,6 +199,12 @@ class Conversation:
             return [Reply(text("say_more"))]
         if isinstance(payload, SafetyAnswer):
             return await self._safety_tap(user_id, payload.answer)
+        if isinstance(payload, Forget):
+            return (
+                await self.forget(user_id)
+                if payload.answer == "yes"
+                else [Reply(text("forget_kept"))]
+            )
         if isinstance(payload, Intent):
             await self.store.touch_user(user_id)
             return await self._dialogue(user_id, data)
@@ -221,6 +228,20 @@ class Conversation:
         if answer == "ok":
             return await self._not_in_crisis(user_id, asked[1] if asked else None)
         return await self._crisis(user_id, answer)
+
+    def forget_question(self) -> Reply:
+        """/forget asks first: deleting everything cannot be undone."""
+        yes = Button(text("forget_yes"), Forget("yes").pack())
+        return Reply(text("forget_ask"), (yes, Button(text("forget_no"), Forget("no").pack())))
+
+    async def forget(self, user_id: int) -> list[Reply]:
+        """Deletes every row about the person; the next message starts fresh."""
+        for flow in self.flows:
+            await flow.interrupt(user_id)
+        await self.store.forget_person(user_id)
+        self.dialogue.forget(str(user_id))
+        logger.info("forgot user %s", user_tag(user_id))
+        return [Reply(text("forget_done"))]
 
     async def country(self, user_id: int, code: str | None) -> list[Reply]:
         """/country: with a code it is set; without, the question with a button per country."""

@@ -75,6 +75,11 @@ def _tracker_store_class():
             self._store = store
             self._sessions.clear()  # what was cached belongs to the previous database
 
+        def forget(self, sender_id: str) -> None:
+            self._sessions.pop(sender_id, None)
+            self.latest_intents.pop(sender_id, None)
+            self.latest_actions.pop(sender_id, None)
+
         def _require_store(self) -> Store:
             if self._store is None:
                 raise RuntimeError("tracker store used before a database was attached")
@@ -236,6 +241,11 @@ class Dialogue:
         if self._agent is None:
             raise ModelUnavailable(failed=self._error is not None)
         return self._agent
+
+    def forget(self, sender_id: str) -> None:
+        """The person's rows are gone from the store: drop what is kept in memory too."""
+        if self._trackers is not None:
+            self._trackers.forget(sender_id)
 
     async def interrupt(self, sender_id: str, slots: dict[str, Any] | None = None) -> None:
         """Ends whatever flow the person was in, so an old question is not answered later;

@@ -210,3 +210,12 @@ class Side(Payload):
     topic: str
     prefix = "side"
     pattern = re.compile(r"side:(ask|hurt|broke_trust|fearful|unclear):([a-z_]{1,40})")
+
+
+@dataclass(frozen=True)
+class Forget(Payload):
+    """The answer to /forget's "delete everything?": yes deletes, no keeps."""
+
+    answer: str
+    prefix = "forget"
+    pattern = re.compile(r"forget:(yes|no)")

@@ -210,6 +210,8 @@ class Store:
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
+        # Deleted rows are overwritten, not left in free pages: /forget must leave nothing to read.
+        await db.execute("PRAGMA secure_delete=ON")
         store = cls(db, path)
         try:
             await store._migrate()
@@ -259,6 +261,48 @@ class Store:
         aiosqlite's own queueing of a function for its thread (private; the version is pinned
         in requirements.lock)."""
         await self._db._execute(_transaction, self._db._conn, list(steps))  # noqa: SLF001
+
+    # Tables with a row per person, by the column that names them.
+    _PERSON_TABLES = (
+        ("users", "user_id"),
+        ("reflections", "user_id"),
+        ("exercises", "user_id"),
+        ("journal", "user_id"),
+        ("safety_checks", "user_id"),
+        ("schedules", "user_id"),
+        ("checkins", "user_id"),
+        ("memory", "user_id"),
+        ("chat_messages", "chat_id"),
+    )
+
+    async def forget_person(self, user_id: int) -> None:
+        """Deletes every row about the person, in one transaction, then folds the write-ahead
+        log into the file and empties it, so no copy of what they wrote stays readable. Updates
+        still waiting for their turn, and replies not yet sent, stay until they are done (the
+        request to forget is one of them); their text is cleared then, as always."""
+        steps = [(f"DELETE FROM {t} WHERE {c} = ?", (user_id,)) for t, c in self._PERSON_TABLES]
+        steps += [
+            ("DELETE FROM tracker_events WHERE sender_id = ?", (str(user_id),)),
+            ("DELETE FROM inbox WHERE chat_id = ? AND done_at IS NOT NULL", (user_id,)),
+            (
+                "DELETE FROM outbox WHERE chat_id = ?"
+                " AND (sent_at IS NOT NULL OR failed IS NOT NULL)",
+                (user_id,),
+            ),
+        ]
+        await self._atomic(steps)
+        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def person_rows(self, user_id: int) -> int:
+        """How many rows name the person, across every table that can (tests, /forget)."""
+        total = 0
+        for table, column in self._PERSON_TABLES:
+            row = await self._row(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (user_id,))
+            total += row[0]
+        row = await self._row(
+            "SELECT COUNT(*) FROM tracker_events WHERE sender_id = ?", (str(user_id),)
+        )
+        return total + row[0]
 
     async def _install_secret(self, key: str) -> str:
         await self._db.execute(

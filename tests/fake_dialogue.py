@@ -33,3 +33,6 @@ class FakeDialogue:
     async def perform(self, sender_id: str, action: str, wait: float = 0, slots=None) -> Turn:
         self.heard.append(action)
         return Turn([Reply(f"said {action}")], actions=(action,))
+
+    def forget(self, sender_id: str) -> None:
+        self.interrupted.append(sender_id)
