@@ -1,7 +1,8 @@
 """Typed answers to the bot's own questions: a yes, a no, a not-sure, in the words people use.
 
-Every question asked with yes/no buttons also takes the answer typed (issue 15), so the flows and
-the conversation read typed answers here, in one place, rather than each keeping a word list.
+Every question asked with yes/no buttons also takes the answer typed (issue 15), so the flows read
+typed answers here, in one place, rather than each keeping a word list. "Are you safe?" is the
+exception and keeps its own reading (bot/conversation.py): there, anything but a clear no is a yes.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from bot import commands, flows, helplines, payloads, safety
 from bot.dialogue import Dialogue, ModelUnavailable, Turn
-from bot.flows import REAL_TIME, Flow
+from bot.flows import CONVERSATION_SECONDS, REAL_TIME, Flow
+from bot.flows.position import POSITION
 from bot.logs import user_tag
 from bot.payloads import (
     Country,
@@ -40,9 +41,6 @@ QUIET_SECONDS = 24 * 3600
 # A disclosure changes the replies this long: someone who told us of abuse a week ago is most
 # likely still living with it, and coaching to confront the partner could put them at risk.
 DISCLOSURE_SECONDS = 30 * 24 * 3600
-# One conversation, for what is remembered only within it (an exercise declined, a reflection
-# just finished): the same span as a Rasa session (domain.yml: session_expiration_time).
-CONVERSATION_SECONDS = 6 * 3600
 # A "could you say more?" within this long is the one before: the next unsure reply differs.
 FALLBACK_SECONDS = 15 * 60
 # "Are you safe?" asked longer ago than this is no longer what the next message answers.
@@ -148,10 +146,10 @@ class Conversation:
         """A flow may hand the turn back to the dialogue (`then_intent`): its reply follows."""
         out: list[Reply] = []
         for reply in replies:
-            if reply.text or reply.buttons or reply.pace or reply.photo:
-                out.append(reply)
             if reply.then_intent:
                 out.extend(await self._dialogue(user_id, "", then=f"utter_{reply.then_intent}"))
+            else:
+                out.append(reply)
         return out
 
     async def _ask(self, user_id: int, category: str, held: str | None) -> list[Reply]:
@@ -305,13 +303,10 @@ class Conversation:
         the turn back with the reply it was asked for)."""
         disclosed = await self._disclosed(user_id)
         now = time.time()  # the store stamps what it remembers with time.time()
-        memory = await self.store.recall(user_id)
-        recent = await self.store.recall(user_id, now - CONVERSATION_SECONDS)
-        slots = {
-            "disclosure": disclosed,
-            "position": memory.get("position"),
-            "exercise_declined": "exercise_declined" in recent,
-        }
+        memory = await self.store.memory(user_id)  # one read, for the whole turn
+        known = memory.get(POSITION, (None, 0.0))[0]
+        declined = memory.get("exercise_declined", ("", 0.0))[1] >= now - CONVERSATION_SECONDS
+        slots = {"disclosure": disclosed, POSITION: known, "exercise_declined": declined}
         try:
             if then:
                 turn = await self.dialogue.perform(
@@ -325,7 +320,7 @@ class Conversation:
             return [Reply(text("model_failed" if error.failed else "model_loading"))]
         if self.on_turn is not None:
             self.on_turn(user_id, message, turn)
-        await self._side(user_id, turn, memory.get("position"))
+        await self._side(user_id, turn, known)
         already_told = turn.intent == disclosed and any(r.text for r in turn.replies)
         if turn.intent in safety.CATEGORIES and not already_told:
             # Only the model heard a crisis: ask, kindly, rather than decide for the person.
@@ -333,9 +328,10 @@ class Conversation:
             if turn.confidence >= safety.MODEL_SIGNAL_CONFIDENCE:
                 return await self._ask(user_id, turn.intent, held=None)
             if not any(a.startswith("utter_heard_") for a in turn.actions):
-                return [await self._say_more(user_id, turn, now)]
+                said_more = memory.get("said_more", ("", 0.0))[1] >= now - FALLBACK_SECONDS
+                return [await self._say_more(user_id, turn, said_more)]
             # (A weak signal in an answer to the bot's question: the answer is heard.)
-        if "said_more" in recent:  # understood now: the next unsure reply is a first again
+        if "said_more" in memory:  # understood now: the next unsure reply is a first again
             await self.store.forget(user_id, "said_more")
         replies = await self._render(user_id, turn)
         if disclosed and replies and not replies[-1].buttons:
@@ -351,11 +347,11 @@ class Conversation:
         said, guessed = turn.entities.get("position/said"), turn.entities.get("position/guessed")
         side = said or (guessed if known in (None, "unclear") else None)
         if side and side != known:
-            await self.store.remember(user_id, "position", side)
+            await self.store.remember(user_id, POSITION, side)
 
-    async def _say_more(self, user_id: int, turn: Turn, now: float) -> Reply:
-        """Unsure whether it is a crisis: ask for more, and never twice in the same words."""
-        asked = (await self.store.recall(user_id, now - FALLBACK_SECONDS)).get("said_more")
+    async def _say_more(self, user_id: int, turn: Turn, asked: bool) -> Reply:
+        """Unsure whether it is a crisis: ask for more, and never twice in the same words
+        (`asked`: the last reply was this one)."""
         await self.store.remember(user_id, "said_more", "1")
         if asked:
             return unsure(text("unsure_again"), turn.ranking, listen=True)

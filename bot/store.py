@@ -754,10 +754,13 @@ class Store:
 
     async def recall(self, user_id: int, since: float = 0.0) -> dict[str, str]:
         """Everything remembered about the person, set at `since` or later."""
-        rows = await self._rows(
-            "SELECT key, value FROM memory WHERE user_id = ? AND set_at >= ?", (user_id, since)
-        )
-        return {row[0]: row[1] for row in rows}
+        return {k: v for k, (v, at) in (await self.memory(user_id)).items() if at >= since}
+
+    async def memory(self, user_id: int) -> dict[str, tuple[str, float]]:
+        """Everything remembered about the person, with when it was set (time.time())."""
+        query = "SELECT key, value, set_at FROM memory WHERE user_id = ?"
+        rows = await self._rows(query, (user_id,))
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def forget(self, user_id: int, key: str) -> None:
         await self._db.execute("DELETE FROM memory WHERE user_id = ? AND key = ?", (user_id, key))

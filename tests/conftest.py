@@ -38,6 +38,20 @@ def agent(model_path: Path):
     return load_agent(model_path)
 
 
+@pytest.fixture
+async def conversation(tmp_path, agent):
+    """The pipeline every channel shares, on the trained model and a real SQLite file."""
+    from bot.conversation import Conversation
+    from bot.dialogue import Dialogue
+    from bot.store import Store
+
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    dialogue = Dialogue(store)
+    dialogue.use(agent)
+    yield Conversation(store, dialogue)
+    await store.close()
+
+
 @pytest.fixture(scope="session")
 def domain_responses() -> dict[str, list[dict]]:
     return yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]

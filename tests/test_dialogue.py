@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from bot.conversation import Conversation
-from bot.dialogue import Dialogue
 from bot.payloads import SomethingElse
-from bot.store import Store
 from bot.texts import topics
 
 BASICS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "help", "out_of_scope"}
 # How the person is now, not a topic to pick from the "which of these?" buttons.
 STATES = {"relief", "goodnight", "distress", "vent"}
 CRISIS = {"self_harm", "abuse"}
-
-
-@pytest.fixture
-async def conversation(tmp_path, agent):
-    store = await Store.open(tmp_path / "bot.sqlite3")
-    dialogue = Dialogue(store)
-    dialogue.use(agent)
-    yield Conversation(store, dialogue)
-    await store.close()
 
 
 async def test_a_reply_never_repeats_word_for_word_in_a_row(conversation):

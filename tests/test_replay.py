@@ -15,14 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
 
 from bot import payloads
 from bot.conversation import Conversation
-from bot.dialogue import Dialogue, Turn
+from bot.dialogue import Turn
 from bot.payloads import SafetyAnswer
-from bot.store import Store
 
 FILE = Path(__file__).parent / "conversations.yml"
 REPORT = Path(__file__).parent.parent / "reports" / "replay.txt"
@@ -128,15 +126,6 @@ def report(judged: list[Judged]) -> str:
             f" ({j.confidence:.2f}) -> {', '.join(j.actions) or '-'}"
         )
     return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-async def conversation(tmp_path, agent):
-    store = await Store.open(tmp_path / "bot.sqlite3")
-    dialogue = Dialogue(store)
-    dialogue.use(agent)
-    yield Conversation(store, dialogue)
-    await store.close()
 
 
 def test_the_blind_conversations_are_what_the_issue_asked_for():

@@ -42,6 +42,14 @@ class Options:
 
 REAL_TIME = Options()
 
+# What the conversation remembers lasts this long: one conversation, the span of a Rasa session
+# (domain.yml: session_expiration_time). A reflection finished in it is not offered again; an
+# exercise declined in it is not offered again (bot/conversation.py).
+CONVERSATION_SECONDS = 6 * 3600
+# A question a flow asked in passing (which side? what stands out?) is answered within this long;
+# a message later than that is a new one.
+ANSWER_SECONDS = 3600
+
 
 class Flow:
     """The shape every flow has; the defaults are what a flow without that part does."""
@@ -79,6 +87,11 @@ class Flow:
         `quiet` are inside the quiet mark after a crisis (bot/nudges.py decides who): what is
         due for them stays unclaimed, to go out when the mark has passed."""
         return []
+
+    async def remembered(self, user_id: int, key: str, within: float) -> str | None:
+        """What the store remembers under `key` for the person, if set in the last `within`
+        seconds (the store stamps with time.time(), not the options' clock)."""
+        return (await self.store.recall(user_id, time.time() - within)).get(key)
 
     async def offers(self, user_id: int, payload: Payload) -> bool:
         """Whether a button starting this flow is worth showing now (a reflection the person

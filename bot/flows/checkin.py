@@ -288,13 +288,15 @@ class Checkin(Flow):
 
     async def _typed_to_nudge(self, user_id: int, text: str) -> list[Reply] | None:
         """ "ok" or "not today" typed soon after a reminder answers it like its buttons."""
+        said = yes_no(text)
+        if said is None:  # most messages: no store read for them
+            return None
         row = await self.store.schedule(user_id)
         if not row or time.time() - row["updated_at"] > NUDGE_ANSWER_SECONDS:
             return None
         today = datetime.now(ZoneInfo(row["zone"] or "UTC")).date().isoformat()
         if row["sent_day"] != today:
             return None
-        said = yes_no(text)
         if said == YES:
             return await self.start(user_id)
         if said == NO:

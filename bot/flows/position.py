@@ -10,17 +10,15 @@ the general variation follows and the question is not asked again.
 from __future__ import annotations
 
 import re
-import time
 
 from bot import answers, position
-from bot.flows import Flow
+from bot.flows import ANSWER_SECONDS, Flow
 from bot.payloads import Payload, Side
 from bot.replies import Button, Reply
 from bot.texts import text
 
 ASKING = "asking_position"  # memory key: the topic waiting for the answer
-POSITION = "position"
-ANSWER_SECONDS = 3600  # an hour later, a message is no longer the answer
+POSITION = "position"  # memory key, and the slot's name in domain.yml
 _ORDER = (position.HURT, position.BROKE_TRUST, position.FEARFUL, position.UNCLEAR)
 # Typed answers to the question itself, beyond what bot/position.py reads in any message.
 _TYPED = {
@@ -63,8 +61,7 @@ class Position(Flow):
         return (await self.store.recall(user_id)).get(POSITION)
 
     async def _asking(self, user_id: int) -> str | None:
-        since = time.time() - ANSWER_SECONDS  # the store stamps with time.time()
-        return (await self.store.recall(user_id, since)).get(ASKING)
+        return await self.remembered(user_id, ASKING, ANSWER_SECONDS)
 
     async def active(self, user_id: int) -> bool:
         return await self._asking(user_id) is not None

@@ -14,15 +14,12 @@ from pathlib import Path
 import yaml
 
 from bot.answers import yes_no
-from bot.flows import Flow
+from bot.flows import ANSWER_SECONDS, CONVERSATION_SECONDS, Flow
 from bot.payloads import Payload, ReflectionAnswer, ReflectionStart, ReflectionStop
 from bot.replies import Button, Reply
 
 FILE = Path(__file__).resolve().parent.parent / "data" / "reflections.yml"
 FOLLOW_UP = "reflection_follow_up"  # memory key: the reflection whose summary asked a question
-ANSWER_SECONDS = 3600  # an hour after the summary, a message is no longer its answer
-# The same conversation (bot/conversation.py): a reflection finished in it is not offered again.
-CONVERSATION_SECONDS = 6 * 3600
 
 
 @cache
@@ -77,8 +74,7 @@ class Reflections(Flow):
 
     async def _follow_up(self, user_id: int) -> list[Reply] | None:
         """The summary ended with a question: whatever the person says next answers it."""
-        since = time.time() - ANSWER_SECONDS  # the store stamps with time.time()
-        name = (await self.store.recall(user_id, since)).get(FOLLOW_UP)
+        name = await self.remembered(user_id, FOLLOW_UP, ANSWER_SECONDS)
         if name is None:
             return None
         await self.store.forget(user_id, FOLLOW_UP)
@@ -87,7 +83,7 @@ class Reflections(Flow):
     async def offers(self, user_id: int, payload: Payload) -> bool:
         if not isinstance(payload, ReflectionStart):
             return True
-        since = time.time() - CONVERSATION_SECONDS
+        since = time.time() - CONVERSATION_SECONDS  # finished_at is the store's time.time()
         return payload.name not in await self.store.reflections_finished(user_id, since)
 
     async def on_payload(self, user_id: int, payload: Payload) -> list[Reply]:

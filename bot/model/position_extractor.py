@@ -110,17 +110,13 @@ class PositionExtractor(LinearIntentClassifier, EntityExtractorMixin):
             return messages
         learned = self.predict_proba(with_text) if self.classes else None
         for i, message in enumerate(with_text):
-            side = position.detect(message.get(TEXT))
-            confidence, role = 1.0, SAID
-            if side is None and learned is not None:
-                role = GUESSED
-                best = int(np.argmax(learned[i]))
-                side, confidence = self.classes[best], float(learned[i][best])
-                if side == NONE or confidence < self.config["threshold"]:
-                    continue
-            if side is None:
-                continue
             text = message.get(TEXT)
+            side, confidence, role = position.detect(text), 1.0, SAID
+            if side is None and learned is not None:
+                best = int(np.argmax(learned[i]))
+                side, confidence, role = self.classes[best], float(learned[i][best]), GUESSED
+            if side in (None, NONE) or confidence < self.config["threshold"]:
+                continue
             entity = {
                 "entity": "position",
                 "value": side,
