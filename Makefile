@@ -7,7 +7,9 @@ MODEL := models/trust.tar.gz
 
 .PHONY: run test train chat lint eval bench bench-faults clean
 
+# A first run writes a new data key (BOT_DATA_KEY) to .env and says so; later runs use it.
 run: train
+	$(PY) -m bot data-key --ensure
 	$(PY) -m bot run
 
 test: train
@@ -32,6 +34,7 @@ train: $(INSTALLED)
 	$(PY) -m bot train
 
 chat: train
+	$(PY) -m bot data-key --ensure
 	$(PY) -m bot chat
 
 lint: $(INSTALLED)

@@ -248,6 +248,7 @@ class FakeTelegram:
         params = {}
         for key, value in raw.items():
             if isinstance(value, web.FileField):  # an uploaded photo or document: its bytes
+                params.setdefault("filenames", {})[key] = value.filename
                 value = value.file.read()
             if isinstance(value, str):
                 try:

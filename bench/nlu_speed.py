@@ -49,6 +49,7 @@ async def _measure(count: int) -> dict:
     from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 
     from bot import safety
+    from bot.crypto import new_key
     from bot.dialogue import Dialogue, load_agent
     from bot.store import Store
 
@@ -106,7 +107,7 @@ async def _measure(count: int) -> dict:
     agent.tracker_store = agent.processor.tracker_store = ours
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = await Store.open(Path(tmp) / "speed.sqlite3")
+        store = await Store.open(Path(tmp) / "speed.sqlite3", new_key())
         dialogue = Dialogue(store)
         dialogue.use(agent)
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bench.fake_telegram import FakeTelegram
 from bot import schedule as calendar
+from bot.crypto import new_key
 from bot.dialogue import Dialogue
 from bot.nudges import DueLoop
 from bot.replies import Reply
@@ -43,12 +44,13 @@ async def _broadcast(
 
     server = FakeTelegram(TOKEN)
     await server.start()
-    store = await Store.open(db_path)
+    key = new_key()
+    store = await Store.open(db_path, key)
     settings = Settings(
         token=TOKEN,
         base_url=server.base_url,
         db_path=db_path,
-        data_key=None,
+        data_key=key,
         webhook_url=None,
         webhook_port=8443,
         webhook_secret=None,

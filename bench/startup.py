@@ -109,6 +109,16 @@ class LoggedProcess:
                 self.proc.wait()
 
 
+def _data_key(db_path: Path) -> str:
+    """One key per database, kept beside it: a restarted bot must open what it wrote."""
+    from bot.crypto import new_key
+
+    keyfile = db_path.with_name(db_path.name + ".key")
+    if not keyfile.exists():
+        keyfile.write_text(new_key())
+    return keyfile.read_text()
+
+
 def start_bot(server: FakeTelegram, db_path: Path, limiter: bool = True) -> LoggedProcess:
     """`python -m bot run` as a user starts it, pointed at the fake server; without the rate
     limiter, the same runner through bench/unlimited.py."""
@@ -116,6 +126,7 @@ def start_bot(server: FakeTelegram, db_path: Path, limiter: bool = True) -> Logg
         "TELEGRAM_BOT_TOKEN": server.token,
         "TELEGRAM_BASE_URL": server.base_url,
         "BOT_DB_PATH": str(db_path),
+        "BOT_DATA_KEY": _data_key(db_path),
     }
     command = ["bot", "run"] if limiter else ["bench.unlimited"]
     return LoggedProcess(

@@ -8,12 +8,14 @@ its channel registers one under the same name.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot import export
 from bot.payloads import CheckinStart, ScheduleStep
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 from bot.texts import text
 
 if TYPE_CHECKING:
@@ -61,6 +63,25 @@ async def _forget(conversation: Conversation, user_id: int, args: list[str]) -> 
     return [conversation.forget_question()]
 
 
+async def _export(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    """A copy of everything kept about the person, as two files (bot/export.py)."""
+    record = await export.gather(conversation.store, user_id)
+    everything = Attachment(export.JSON_NAME, export.as_json(record, time.time()))
+    table = Attachment(export.CSV_NAME, export.as_csv(record))
+    return [
+        Reply(text("export_caption"), file=everything),
+        Reply(text("export_table_caption"), file=table),
+    ]
+
+
+async def _privacy(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return conversation.flow("privacy").explain()
+
+
+async def _settings(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
+    return await conversation.flow("privacy").show(user_id)
+
+
 async def _forget_journal(conversation: Conversation, user_id: int, args: list[str]) -> list[Reply]:
     return [Reply(await conversation.flow("exercises").forget_journal(user_id))]
 
@@ -97,6 +118,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("journal", _journal),
     Command("forget_journal", _forget_journal),
     Command("forget", _forget),
+    Command("export", _export),
+    Command("privacy", _privacy),
+    Command("settings", _settings),
     Command("checkin", _checkin),
     Command("history", _history),
     Command("schedule", _schedule),

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
+from pathlib import Path
 
 from bot import commands
 from bot.conversation import Conversation
 from bot.dialogue import Dialogue
+from bot.flows import Options
 from bot.nudges import DueLoop
 from bot.pacing import ChatLimiter, play
-from bot.replies import Button, Pace, Reply
+from bot.replies import Attachment, Button, Pace, Reply
 from bot.settings import ROOT, Settings
 from bot.store import Store
 from bot.texts import text
 
 # The console is one person; a negative id cannot collide with a Telegram user id.
 CONSOLE_USER = -1
-CHART = ROOT / "var" / "history-chart.png"
+# A terminal shows no pictures and opens no documents: files (the /history chart, /export's
+# record) are written here under their own names.
+FILES = ROOT / "var" / "console-files"
 
 
 def render(replies: list[Reply]) -> str:
@@ -49,6 +54,17 @@ def pick_button(line: str, last: list[Reply]) -> str | None:
     if line.isdigit() and 1 <= int(line) <= len(listed):
         return listed[int(line) - 1].payload
     return None
+
+
+def save(file: Attachment, folder: Path = FILES) -> Path:
+    """Writes an attachment under its name, readable by this user alone like the database:
+    an /export holds everything kept about the person."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / Path(file.name).name
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(file.data)
+    return path
 
 
 async def command(conversation: Conversation, line: str) -> list[Reply]:
@@ -91,10 +107,9 @@ class Session:
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            if reply.photo is not None:  # a terminal shows no pictures: the chart goes to a file
-                CHART.parent.mkdir(parents=True, exist_ok=True)
-                CHART.write_bytes(reply.photo)
-                print(f"bot> (chart saved to {CHART})", file=self.stdout, flush=True)
+            if reply.file is not None:
+                path = save(reply.file)
+                print(f"bot> ({reply.file.kind} saved to {path})", file=self.stdout, flush=True)
         if replies:
             self.last = replies
             print(render(replies), file=self.stdout, flush=True)
@@ -131,19 +146,23 @@ class Session:
 
 
 async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.db_path, settings.data_key)
     dialogue = Dialogue(store)
     interactive = stdin.isatty()
     if interactive:
         print("Loading the model (about half a minute)...", file=stdout, flush=True)
     await dialogue.load(settings.model_path)
-    conversation = Conversation(store, dialogue, channel=commands.CONSOLE)
+    options = Options(
+        keep_events_days=settings.keep_events_days,
+        keep_inactive_days=settings.keep_inactive_days,
+    )
+    conversation = Conversation(store, dialogue, channel=commands.CONSOLE, options=options)
     session = Session(conversation, stdout)
     due = None
     try:
         session.show(await conversation.start(CONSOLE_USER))
         # Only the console person's own items: the database may be shared with the Telegram bot.
-        mine = DueLoop(conversation.flows, store, session.send, user_id=CONSOLE_USER)
+        mine = DueLoop(conversation.flows, store, session.send, user_id=CONSOLE_USER, sweep=options)
         await mine.resume()
         due = asyncio.create_task(mine.run())
         if interactive:

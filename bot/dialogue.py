@@ -99,7 +99,7 @@ def _tracker_store_class():
                 already = len(cached)
             else:
                 already = await store.count_session_events(sender)
-            new = [e.as_dict() for e in list(tracker.events)[already:]]
+            new = [_without_words(e.as_dict()) for e in list(tracker.events)[already:]]
             await store.append_events(sender, new)
             if cached is not None:
                 # The cached session starts at its own session_started; only a new one moves it.
@@ -178,6 +178,18 @@ def _no_repeat_generator():
             return self._fill_response(copy.deepcopy(random.choice(fresh)), filled, **kwargs)
 
     return NoRepeatGenerator({})
+
+
+def _without_words(event: dict) -> dict:
+    """A person's message as the dialogue needs it later: how it was read (intent, entities),
+    not the sentence. The words are neither stored nor kept in the cached session; the turn
+    that reads them still has them in memory."""
+    if event.get("event") != "user":
+        return event
+    event = {k: v for k, v in event.items() if k != "text"}
+    if isinstance(event.get("parse_data"), dict):
+        event["parse_data"] = {k: v for k, v in event["parse_data"].items() if k != "text"}
+    return event
 
 
 def load_agent(model_path: Path) -> Agent:

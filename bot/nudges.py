@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 
-from bot.flows import Due, Flow
+from bot.flows import Due, Flow, Options
 from bot.logs import user_tag
 from bot.replies import Reply
 from bot.store import Store
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 Send = Callable[[int, list[Reply]], Awaitable[None]]
 POLL_SECONDS = 5.0
+SWEEP_SECONDS = 24 * 3600
 
 
 class DueLoop:
@@ -42,6 +43,7 @@ class DueLoop:
         interval: float = POLL_SECONDS,
         clock: Callable[[], float] = time.time,
         user_id: int | None = None,
+        sweep: Options | None = None,
     ) -> None:
         self.flows = flows
         self.store = store
@@ -50,6 +52,9 @@ class DueLoop:
         self.clock = clock
         self.user_id = user_id
         self._stopping = asyncio.Event()
+        # Retention (Options.keep_*_days): a sweep at start, then one a day.
+        self._sweep = sweep
+        self._next_sweep = 0.0
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -66,6 +71,10 @@ class DueLoop:
     async def tick(self) -> int:
         """Sends everything due now; returns how many people got a message."""
         now = self.clock()
+        if self._sweep is not None and now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_SECONDS
+            # Cut-offs in real time: the store stamps rows with time.time(), not this clock.
+            await self._retain(time.time())
         try:
             quiet = await self.store.quiet_users(now)
         except Exception as error:  # noqa: BLE001 - without the marks, send nothing this round
@@ -74,6 +83,21 @@ class DueLoop:
         return await self._deliver(
             [lambda f=flow: f.due(now, self.user_id, quiet) for flow in self.flows], quiet
         )
+
+    async def _retain(self, now: float) -> None:
+        days = 24 * 3600
+        try:
+            events, people = await self.store.sweep(
+                now - self._sweep.keep_events_days * days,
+                now - self._sweep.keep_inactive_days * days,
+            )
+        except Exception as error:  # noqa: BLE001 - tried again tomorrow; nudges go on
+            _log_error(error, "sweeping old data")
+            return
+        if events or people:
+            logger.info(
+                "retention sweep: %d old events, %d inactive people removed", events, people
+            )
 
     async def resume(self) -> int:
         """Once at start: what a stop interrupted, offered again."""

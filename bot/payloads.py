@@ -219,3 +219,13 @@ class Forget(Payload):
     answer: str
     prefix = "forget"
     pattern = re.compile(r"forget:(yes|no)")
+
+
+@dataclass(frozen=True)
+class Keep(Payload):
+    """/settings: keep what the person writes (journal, reflection answers, check-in notes), or
+    stop keeping it and delete what was kept (bot/flows/privacy.py)."""
+
+    answer: str
+    prefix = "keep"
+    pattern = re.compile(r"keep:(yes|no)")

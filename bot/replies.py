@@ -8,7 +8,7 @@ translate to and from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,15 @@ class Pace:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply: a photo shows in the chat, a document is a file to open."""
+
+    name: str  # the file name the person sees (and the console writes under var/)
+    data: bytes
+    kind: Literal["photo", "document"] = "document"
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str = ""
     buttons: tuple[Button, ...] = ()
@@ -38,7 +47,7 @@ class Reply:
     rows: tuple[int, ...] = ()  # buttons per keyboard row; one per row when empty
     pace: Pace | None = None  # a timed exercise the channel plays after the text
     first: bool = False  # a safety reply: ahead of the chat's other unsent messages
-    photo: bytes | None = None  # a PNG (the /history chart), with `text` as its caption
+    file: Attachment | None = None  # the /history chart, an /export file; `text` is its caption
     # A flow handing the turn back to the dialogue: the intent whose reply comes next (the
     # position question answered, the reply it was asked for follows).
     then_intent: str = ""

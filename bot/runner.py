@@ -92,7 +92,7 @@ class BotRunner:
 
     async def start(self) -> None:
         started = time.monotonic()
-        self.store = await Store.open(self.settings.db_path)
+        self.store = await Store.open(self.settings.db_path, self.settings.data_key)
         # The safety rules compile in seconds: on a worker thread beside the model load, not on
         # the event loop when the first person writes.
         self._screening = asyncio.create_task(asyncio.to_thread(safety.warm_up))
@@ -101,7 +101,12 @@ class BotRunner:
             self.dialogue.use(self._agent)
         elif self._load_model:
             self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
-        options = Options(clock=self._clock, tempo=self._tempo)
+        options = Options(
+            clock=self._clock,
+            tempo=self._tempo,
+            keep_events_days=self.settings.keep_events_days,
+            keep_inactive_days=self.settings.keep_inactive_days,
+        )
         conversation = Conversation(
             self.store, self.dialogue, model_wait=self._model_wait, options=options
         )
@@ -127,7 +132,9 @@ class BotRunner:
         async def send(user_id: int, replies: list) -> None:
             await deliver(app, user_id, replies)
 
-        due = DueLoop(conversation.flows, self.store, send, self._due_interval, self._clock)
+        due = DueLoop(
+            conversation.flows, self.store, send, self._due_interval, self._clock, sweep=options
+        )
         # What a stop interrupted (an exercise being paced) is offered again, once, at start.
         await due.resume()
         self._due_loop = due

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.crypto import DataKeyError, Sealer
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_PATH = ROOT / "models" / "trust.tar.gz"
 SPACY_DIR = ROOT / "var" / "spacy" / "en_blank"
@@ -29,6 +31,10 @@ class Settings:
     webhook_port: int
     webhook_secret: str | None
     model_path: Path = MODEL_PATH
+    # Retention (issue 17): tracker events older than this are swept daily; so is everything
+    # about a person not seen for `keep_inactive_days`.
+    keep_events_days: int = 30
+    keep_inactive_days: int = 365
     # A reverse proxy in front terminates TLS; the bot listens only where it can reach it.
     webhook_listen: str = "127.0.0.1"
 
@@ -98,13 +104,30 @@ def load_settings(
     listen = get("BOT_WEBHOOK_LISTEN") or "127.0.0.1"
 
     db_path = Path(get("BOT_DB_PATH") or ROOT / "var" / "bot.sqlite3")
+    data_key = get("BOT_DATA_KEY")
+    if data_key is not None:
+        try:
+            Sealer(data_key)
+        except DataKeyError as error:
+            raise SettingsError(str(error)) from None
     return Settings(
         token=token,
         base_url=base_url,
         db_path=db_path,
-        data_key=get("BOT_DATA_KEY"),
+        data_key=data_key,
         webhook_url=webhook_url,
         webhook_port=int(port_text),
         webhook_secret=webhook_secret,
         webhook_listen=listen,
+        keep_events_days=_days(get, "BOT_KEEP_EVENTS_DAYS", 30),
+        keep_inactive_days=_days(get, "BOT_KEEP_INACTIVE_DAYS", 365),
     )
+
+
+def _days(get, name: str, default: int) -> int:
+    value = get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(
+            f"{name} must be a whole number of days, 1 or more (default {default})."
+        )
+    return int(value)

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot import logs
+from bot.crypto import DataKeyError, Sealer
 
 # Forward-only: entry N moves a database from user_version N to N+1. Never edit a shipped entry.
 MIGRATIONS: list[str] = [
@@ -180,6 +181,17 @@ MIGRATIONS: list[str] = [
         value  TEXT NOT NULL
     );
     """,
+    # When each tracker event happened, outside its (now sealed) data, so the daily sweep can
+    # drop old ones (Store.sweep). Rows written before this still hold plain JSON here.
+    """
+    ALTER TABLE tracker_events ADD COLUMN at REAL;
+    UPDATE tracker_events SET at = COALESCE(
+        CASE WHEN json_valid(data) THEN json_extract(data, '$.timestamp') END,
+        CAST(strftime('%s', 'now') AS REAL)
+    );
+    CREATE INDEX tracker_events_by_age ON tracker_events (at);
+    CREATE INDEX users_by_last_seen ON users (last_seen);
+    """,
 ]
 
 INSERT_CHUNK = 1000  # rows a statement: well under SQLite's 32,766 parameters
@@ -190,14 +202,52 @@ UPDATE_MEMORY_SECONDS = 2 * 24 * 3600
 OUTBOX_MEMORY_SECONDS = UPDATE_MEMORY_SECONDS
 
 
+# Every column that holds what a person wrote (or a reply that may quote it), as (table, row key,
+# column): sealed with the data key (bot/crypto.py) on the way in, opened on the way out.
+SEALED = (
+    ("tracker_events", "id", "data"),
+    ("inbox", "update_id", "body"),
+    ("outbox", "id", "body"),
+    ("reflections", "id", "answers"),
+    ("journal", "id", "entry"),
+    ("checkins", "id", "note"),
+    ("safety_checks", "user_id", "held"),
+)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or written where the settings point."""
+
+
+# A known value sealed with the key: a key that cannot open it is not the one the data was
+# written with. Its presence also marks a database whose columns are all sealed.
+KEY_CHECK, KEY_CHECK_VALUE = "data_key_check", "trust-companion"
+
+
 class Store:
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path, sealer: Sealer) -> None:
         self._db = db
         self.path = path
+        self._seal, self._unseal = sealer.seal, sealer.open
+        self._sealer = sealer
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
+    async def open(cls, path: Path | str, data_key: str) -> Store:
+        """`data_key`: BOT_DATA_KEY, one or more Fernet keys, newest first (bot/crypto.py)."""
+        sealer = Sealer(data_key)
         path = Path(path)
+        try:
+            return await cls._open(path, sealer)
+        except (OSError, sqlite3.Error) as error:
+            # An unwritable directory or a file that is not a database: one line at start.
+            reason = getattr(error, "strerror", None) or str(error)
+            raise StoreError(
+                f"cannot use the database {path} ({reason}); set BOT_DB_PATH to a file in a "
+                "directory this user can write."
+            ) from None
+
+    @classmethod
+    async def _open(cls, path: Path, sealer: Sealer) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         _owner_only(path)
         # Autocommit: each statement is its own transaction, so a write is one round trip to
@@ -206,15 +256,16 @@ class Store:
         # a commit an append to the log, without a sync to disk.
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        # Deleted rows are overwritten, not left in free pages: /forget must leave nothing to read.
-        await db.execute("PRAGMA secure_delete=ON")
-        store = cls(db, path)
+        store = cls(db, path, sealer)
         try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            # Deleted rows are overwritten, not left in free pages: /forget leaves nothing to read.
+            await db.execute("PRAGMA secure_delete=ON")
             await store._migrate()
+            await store._check_key()
             await store._forget_old_rows()
             logs.use_tag_key(bytes.fromhex(await store._install_secret("log_tag_key")))
         except BaseException:
@@ -293,6 +344,32 @@ class Store:
         await self._atomic(steps)
         await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    async def sweep(self, events_before: float, seen_before: float) -> tuple[int, int]:
+        """The daily retention sweep (bot/nudges.py): tracker events older than
+        `events_before`, and everyone not seen since `seen_before`, entirely. Returns the
+        counts (events, people)."""
+        cursor = await self._db.execute("DELETE FROM tracker_events WHERE at < ?", (events_before,))
+        events = cursor.rowcount
+        # What the conversation remembered, an unanswered safety question's text and a told
+        # crisis go on the same clock as the events (/privacy says so).
+        await self._atomic(
+            [
+                ("DELETE FROM memory WHERE set_at < ?", (events_before,)),
+                ("DELETE FROM safety_checks WHERE asked_at < ?", (events_before,)),
+                (
+                    "UPDATE users SET disclosure = NULL, disclosed_at = NULL"
+                    " WHERE disclosed_at < ?",
+                    (events_before,),
+                ),
+            ]
+        )
+        gone = await self._rows("SELECT user_id FROM users WHERE last_seen < ?", (seen_before,))
+        for row in gone:
+            await self.forget_person(row[0])
+        if events and not gone:  # forget_person checkpoints already
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return events, len(gone)
+
     async def person_rows(self, user_id: int) -> int:
         """How many rows name the person, across every table that can (tests, /forget)."""
         total = 0
@@ -309,6 +386,48 @@ class Store:
             "INSERT OR IGNORE INTO install (key, value) VALUES (?, ?)", (key, secrets.token_hex(32))
         )
         return (await self._row("SELECT value FROM install WHERE key = ?", (key,)))[0]
+
+    async def _check_key(self) -> None:
+        """Refuses a key that did not write this database; seals a database written before
+        encryption (its first open with a key), all in one transaction."""
+        row = await self._row("SELECT value FROM install WHERE key = ?", (KEY_CHECK,))
+        if row is not None:
+            if not self._sealer.opens(row[0]):
+                raise DataKeyError(
+                    f"BOT_DATA_KEY cannot read {self.path}: it was written with another key. "
+                    "Put that key in BOT_DATA_KEY (newest first, comma-separated), or move the "
+                    "file away to start with an empty database."
+                )
+            return
+        await self._reseal(self._seal, then=[(KEY_CHECK, self._seal(KEY_CHECK_VALUE))])
+
+    async def rotate_key(self) -> int:
+        """Re-seals every sealed value under the newest key (`python -m bot rotate-key`); the
+        number of values. Afterwards the older keys can be dropped from BOT_DATA_KEY."""
+        check = self._sealer.rotate(
+            (await self._row("SELECT value FROM install WHERE key = ?", (KEY_CHECK,)))[0]
+        )
+        count = await self._reseal(self._sealer.rotate, then=[(KEY_CHECK, check)])
+        # The old ciphertexts must not linger in the log, where the old key would still open them.
+        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
+
+    async def _reseal(self, change, then: list[tuple[str, str]]) -> int:
+        steps = []
+        for table, key, column in SEALED:
+            rows = await self._rows(
+                f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL"
+            )
+            steps += [
+                (f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (change(row[1]), row[0]))
+                for row in rows
+            ]
+        count = len(steps)
+        steps += [
+            ("INSERT OR REPLACE INTO install (key, value) VALUES (?, ?)", pair) for pair in then
+        ]
+        await self._atomic(steps)
+        return count
 
     async def close(self) -> None:
         await self._db.close()
@@ -350,7 +469,11 @@ class Store:
             "INSERT OR IGNORE INTO inbox (update_id, chat_id, kind, body, received_at) VALUES "
             + ", ".join(["(?, ?, ?, ?, ?)"] * len(updates))
             + " RETURNING chat_id",
-            tuple(v for update in updates for v in (*update, now)),
+            tuple(
+                v
+                for update_id, chat_id, kind, body in updates
+                for v in (update_id, chat_id, kind, self._seal(body), now)
+            ),
         )
         return list(dict.fromkeys(row[0] for row in rows))
 
@@ -369,7 +492,7 @@ class Store:
             " ORDER BY update_id LIMIT ?",
             (chat_id, limit),
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], self._unseal(row[2])) for row in rows]
 
     async def finish_turn(
         self,
@@ -388,7 +511,11 @@ class Store:
                 (
                     "INSERT INTO outbox (chat_id, update_id, priority, method, body, created_at,"
                     " not_before) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(sends)),
-                    tuple(v for send in sends for v in (send[0], key, *send[1:], now, now)),
+                    tuple(
+                        v
+                        for chat_id, priority, method, body in sends
+                        for v in (chat_id, key, priority, method, self._seal(body), now, now)
+                    ),
                 )
             )
         marks = ", ".join("?" * len(update_ids))
@@ -408,7 +535,10 @@ class Store:
         now = time.time()
         await self._insert(
             "INSERT INTO outbox (chat_id, priority, method, body, created_at, not_before)",
-            [(*send, now, now) for send in sends],
+            [
+                (chat, priority, method, self._seal(body), now, now)
+                for chat, priority, method, body in sends
+            ],
         )
 
     async def next_sends(self, limit: int = 500) -> list[dict]:
@@ -423,7 +553,7 @@ class Store:
             " ORDER BY o.priority DESC, o.id LIMIT ?",
             (limit,),
         )
-        return [dict(row) for row in rows]
+        return [{**row, "body": self._unseal(row["body"])} for row in map(dict, rows)]
 
     async def sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
         """A row was delivered: its text is dropped, and the message id kept for /clear."""
@@ -564,6 +694,7 @@ class Store:
     def _checkin_row(self, row) -> dict:
         checkin = dict(zip(self._CHECKIN_COLUMNS.split(", "), row, strict=True))
         checkin["tags"] = json.loads(checkin["tags"])
+        checkin["note"] = self._unseal(checkin["note"])
         return checkin
 
     async def start_checkin(self, user_id: int) -> dict:
@@ -596,7 +727,7 @@ class Store:
                 checkin["mood"],
                 checkin["steadiness"],
                 json.dumps(checkin["tags"]),
-                checkin["note"],
+                self._seal(checkin["note"]),
                 time.time() if finished else None,
                 checkin["id"],
             ),
@@ -657,7 +788,7 @@ class Store:
         await self._db.execute(
             "INSERT OR REPLACE INTO safety_checks (user_id, category, held, asked_at)"
             " VALUES (?, ?, ?, ?)",
-            (user_id, category, held, time.time()),
+            (user_id, category, self._seal(held), time.time()),
         )
 
     async def take_safety_check(self, user_id: int, since: float) -> tuple[str, str | None] | None:
@@ -666,7 +797,7 @@ class Store:
             "DELETE FROM safety_checks WHERE user_id = ? RETURNING category, held, asked_at",
             (user_id,),
         )
-        return (row[0], row[1]) if row and row[2] >= since else None
+        return (row[0], self._unseal(row[1])) if row and row[2] >= since else None
 
     # --- messages visible in a chat (for /clear) -----------------------------------------------
 
@@ -703,8 +834,8 @@ class Store:
         now = time.time()
         await self._db.execute(
             "INSERT INTO reflections (user_id, flow, step, answers, started_at, updated_at)"
-            " VALUES (?, ?, 0, '{}', ?, ?)",
-            (user_id, flow, now, now),
+            " VALUES (?, ?, 0, ?, ?, ?)",
+            (user_id, flow, self._seal("{}"), now, now),
         )
 
     async def active_reflection(self, user_id: int) -> tuple[int, str, int, dict] | None:
@@ -713,7 +844,7 @@ class Store:
             " WHERE user_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
             (user_id,),
         )
-        return (row[0], row[1], row[2], json.loads(row[3])) if row else None
+        return (row[0], row[1], row[2], json.loads(self._unseal(row[3]))) if row else None
 
     async def save_reflection(
         self, reflection_id: int, step: int, answers: dict, finished: bool = False
@@ -722,7 +853,7 @@ class Store:
         await self._db.execute(
             "UPDATE reflections SET step = ?, answers = ?, updated_at = ?, finished_at = ?"
             " WHERE id = ?",
-            (step, json.dumps(answers), now, now if finished else None, reflection_id),
+            (step, self._seal(json.dumps(answers)), now, now if finished else None, reflection_id),
         )
 
     async def drop_reflection(self, user_id: int) -> bool:
@@ -734,7 +865,7 @@ class Store:
 
     async def finished_reflections(self, user_id: int) -> list[tuple[str, dict]]:
         return [
-            (row[0], json.loads(row[1]))
+            (row[0], json.loads(self._unseal(row[1])))
             for row in await self._rows(
                 "SELECT flow, answers FROM reflections"
                 " WHERE user_id = ? AND finished_at IS NOT NULL ORDER BY id",
@@ -888,11 +1019,13 @@ class Store:
 
     # --- journal -------------------------------------------------------------------------------
 
-    async def journal_consent(self, user_id: int) -> bool | None:
+    # One consent covers everything a person writes for keeping: journal answers, reflection
+    # answers and check-in notes (the column is named for the first of them). None: not asked.
+    async def writing_consent(self, user_id: int) -> bool | None:
         row = await self._row("SELECT journal_consent FROM users WHERE user_id = ?", (user_id,))
         return None if row is None or row[0] is None else bool(row[0])
 
-    async def set_journal_consent(self, user_id: int, consent: bool) -> None:
+    async def set_writing_consent(self, user_id: int, consent: bool) -> None:
         await self.touch_user(user_id)
         await self._db.execute(
             "UPDATE users SET journal_consent = ? WHERE user_id = ?", (int(consent), user_id)
@@ -901,18 +1034,35 @@ class Store:
     async def add_journal_entry(self, user_id: int, prompt: str, entry: str) -> None:
         await self._db.execute(
             "INSERT INTO journal (user_id, prompt, entry, written_at) VALUES (?, ?, ?, ?)",
-            (user_id, prompt, entry, time.time()),
+            (user_id, prompt, self._seal(entry), time.time()),
         )
 
     async def journal_entries(self, user_id: int, limit: int = 10) -> list[dict]:
         return [
-            dict(row)
-            for row in await self._rows(
-                "SELECT prompt, entry, written_at FROM journal WHERE user_id = ?"
-                " ORDER BY id DESC LIMIT ?",
-                (user_id, limit),
+            {**row, "entry": self._unseal(row["entry"])}
+            for row in map(
+                dict,
+                await self._rows(
+                    "SELECT prompt, entry, written_at FROM journal WHERE user_id = ?"
+                    " ORDER BY id DESC LIMIT ?",
+                    (user_id, limit),
+                ),
             )
         ]
+
+    async def forget_writing(self, user_id: int) -> None:
+        """Consent withdrawn: the journal, check-in notes and reflection answers go, together."""
+        await self._atomic(
+            [
+                ("DELETE FROM journal WHERE user_id = ?", (user_id,)),
+                ("UPDATE checkins SET note = NULL WHERE user_id = ?", (user_id,)),
+                (
+                    "UPDATE reflections SET answers = ? WHERE user_id = ?",
+                    (self._seal("{}"), user_id),
+                ),
+            ]
+        )
+        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def forget_journal(self, user_id: int) -> int:
         """The journal and the lines written with check-ins: both were kept under its consent."""
@@ -936,7 +1086,7 @@ class Store:
         else:
             where, params = self._SESSION_FILTER, (sender_id, sender_id)
         query = f"SELECT data FROM tracker_events WHERE {where} ORDER BY id"
-        return [json.loads(row[0]) for row in await self._rows(query, params)]
+        return [json.loads(self._unseal(row[0])) for row in await self._rows(query, params)]
 
     async def count_session_events(self, sender_id: str) -> int:
         query = f"SELECT COUNT(*) FROM tracker_events WHERE {self._SESSION_FILTER}"
@@ -945,13 +1095,24 @@ class Store:
     async def append_events(self, sender_id: str, events: list[dict]) -> None:
         if not events:
             return
+        now = time.time()
         await self._insert(
-            "INSERT INTO tracker_events (sender_id, type_name, data)",
-            [(sender_id, e.get("event", ""), json.dumps(e)) for e in events],
+            "INSERT INTO tracker_events (sender_id, type_name, data, at)",
+            [
+                (sender_id, e.get("event", ""), self._seal(json.dumps(e)), e.get("timestamp", now))
+                for e in events
+            ],
         )
 
     async def tracker_senders(self) -> list[str]:
         return [row[0] for row in await self._rows("SELECT DISTINCT sender_id FROM tracker_events")]
+
+    # --- export ---
+
+    async def person(self, user_id: int) -> dict | None:
+        """The person's row of `users` as it is, every column (bot/export.py)."""
+        row = await self._row("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return dict(row) if row else None
 
 
 def _owner_only(path: Path) -> None:

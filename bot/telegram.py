@@ -16,6 +16,7 @@ from telegram import (
     ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -50,6 +51,10 @@ logger = logging.getLogger(__name__)
 DELETABLE_SECONDS = 48 * 3600 - 300
 
 PRIVATE = filters.ChatType.PRIVATE
+
+# An attachment's kind (bot/replies.py) and the Bot API method that sends it.
+_FILE_METHODS = {"photo": "sendPhoto", "document": "sendDocument"}
+_FILE_KINDS = {method: kind for kind, method in _FILE_METHODS.items()}
 
 
 # A turn's sends, collected while its handlers run and recorded with the turn (handle_turn).
@@ -339,9 +344,15 @@ def render(chat_id: int, replies: list[Reply]) -> list[tuple[int, int, str, str]
     sends = []
     for reply in replies:
         priority = FIRST_PRIORITY if reply.first else 0
-        if reply.photo is not None:
-            body = {"photo": base64.b64encode(reply.photo).decode(), "caption": reply.text}
-            sends.append((chat_id, priority, "sendPhoto", json.dumps(body)))
+        if reply.file is not None:
+            file = reply.file
+            # The bytes under the kind's name, as in rows queued before there were documents.
+            body = {
+                file.kind: base64.b64encode(file.data).decode(),
+                "name": file.name,
+                "caption": reply.text,
+            }
+            sends.append((chat_id, priority, _FILE_METHODS[file.kind], json.dumps(body)))
             continue
         chunks = split_text(reply.text) if reply.text else []
         for index, chunk in enumerate(chunks):
@@ -367,10 +378,11 @@ async def transmit(app: Application, row: dict) -> int | None:
             reply_markup=InlineKeyboardMarkup.de_json(markup, app.bot) if markup else None,
         )
         return message.message_id
-    if method == "sendPhoto":
-        message = await app.bot.send_photo(
-            chat_id, base64.b64decode(body["photo"]), caption=body.get("caption") or None
-        )
+    if method in _FILE_KINDS:
+        kind = _FILE_KINDS[method]
+        send = app.bot.send_photo if kind == "photo" else app.bot.send_document
+        upload = InputFile(base64.b64decode(body[kind]), filename=body.get("name"))
+        message = await send(chat_id, upload, caption=body.get("caption") or None)
         return message.message_id
     if method == "editMessageText":
         await app.bot.edit_message_text(body["text"], chat_id, body["message_id"])

@@ -21,6 +21,8 @@ from bot.settings import MODEL_PATH, ROOT, Settings  # noqa: E402
 from bot.turns import HOLD_SECONDS, TURN_GAP_SECONDS  # noqa: E402
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
+# A fixed Fernet key (bot/crypto.py): tests reopen their databases, and a subprocess needs it too.
+DATA_KEY = "dGVzdC1vbmx5LWRhdGEta2V5LW5vdC1hLXNlY3JldCE="
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +47,7 @@ async def conversation(tmp_path, agent):
     from bot.dialogue import Dialogue
     from bot.store import Store
 
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     dialogue = Dialogue(store)
     dialogue.use(agent)
     yield Conversation(store, dialogue)
@@ -78,7 +80,7 @@ def make_settings(db_path: Path, base_url: str | None) -> Settings:
         token=TOKEN,
         base_url=base_url,
         db_path=db_path,
-        data_key=None,
+        data_key=DATA_KEY,
         webhook_url=None,
         webhook_port=8443,
         webhook_secret=None,

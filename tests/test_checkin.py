@@ -16,6 +16,7 @@ from bot.flows import Options
 from bot.nudges import DueLoop
 from bot.payloads import CheckinStart, Country, ScheduleStep, parse
 from bot.store import Store
+from tests.conftest import DATA_KEY
 from tests.fake_dialogue import FakeDialogue
 
 USER = 77
@@ -34,7 +35,7 @@ class Clock:
 
 @pytest.fixture
 async def bot(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     clock = Clock("2026-03-27 10:00", "Europe/London")  # a Friday, two days before BST begins
     conversation = Conversation(store, FakeDialogue(), model_wait=0, options=Options(clock=clock))
     sent: list[tuple[int, list]] = []
@@ -168,7 +169,7 @@ async def test_a_check_in_start_to_finish_fits_its_reply_to_the_answers(bot):
 
 async def test_the_note_is_asked_and_kept_only_with_consent(bot):
     conversation, store, clock, loop, sent = bot
-    await store.set_journal_consent(USER, True)
+    await store.set_writing_consent(USER, True)
     [mood] = await conversation.on_payload(USER, CheckinStart().pack())
     [steady] = await conversation.on_payload(USER, tap(mood, "4"))
     [tags] = await conversation.on_payload(USER, tap(steady, "5"))
@@ -195,10 +196,11 @@ async def test_history_is_a_png_and_two_lines(bot):
     [tags] = await conversation.on_payload(USER, tap(steady, "4"))
     await conversation.on_payload(USER, tap(tags, "That's all"))
     [chart] = await commands.find("history", "telegram").handler(conversation, USER, [])
-    assert chart.photo.startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart.file.kind == "photo"
+    assert chart.file.data.startswith(b"\x89PNG\r\n\x1a\n")
     from matplotlib import image
 
-    assert image.imread(io.BytesIO(chart.photo)).shape[0] > 500
+    assert image.imread(io.BytesIO(chart.file.data)).shape[0] > 500
     assert "1 of the last 30 days" in chart.text
 
 
@@ -228,7 +230,7 @@ async def test_a_long_typed_answer_leaves_the_set_up_for_the_conversation(bot):
 async def test_the_loop_sends_one_reminder_a_day_at_local_time_across_dst(
     tmp_path, zone, start, spring, autumn
 ):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     clock = Clock(f"{start} 00:00", zone)
     conversation = Conversation(store, FakeDialogue(), options=Options(clock=clock))
     sent_at: list[datetime] = []
@@ -341,7 +343,7 @@ async def test_a_half_done_check_in_from_yesterday_takes_no_answers(bot):
 
 async def test_forgetting_the_journal_forgets_check_in_lines_too(bot):
     conversation, store, clock, loop, sent = bot
-    await store.set_journal_consent(USER, True)
+    await store.set_writing_consent(USER, True)
     [mood] = await conversation.on_payload(USER, CheckinStart().pack())
     [steady] = await conversation.on_payload(USER, tap(mood, "4"))
     [tags] = await conversation.on_payload(USER, tap(steady, "4"))

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 from bot.settings import ROOT
+from tests.conftest import DATA_KEY
 
 
 def run_bot(
     *args: str, stdin: str, extra_env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env["BOT_DATA_KEY"] = DATA_KEY
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -13,6 +13,7 @@ from bot.flows import build
 from bot.flows.position import typed_side
 from bot.payloads import ReflectionStart, Side
 from bot.store import Store
+from tests.conftest import DATA_KEY
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_a_typed_answer_to_which_side(typed, side):
 
 @pytest.fixture
 async def store(tmp_path):
-    opened = await Store.open(tmp_path / "bot.sqlite3")
+    opened = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     yield opened
     await opened.close()
 
@@ -118,7 +119,8 @@ async def test_a_reflection_closing_question_takes_its_answer_and_is_not_offered
     await flow.on_payload(9, ReflectionStart("past_or_present"))
     assert await flow.offers(9, ReflectionStart("past_or_present"))
     await flow.on_text(9, "my dad leaving")
-    [summary] = await flow.on_text(9, "memories mostly")
+    [note, summary] = await flow.on_text(9, "memories mostly")
+    assert "/settings" in note.text  # no choice made about keeping writing yet
     assert summary.text.rstrip().endswith("?")
     [after] = await flow.on_text(9, "the past, i think")
     assert after.text and not after.text.rstrip().endswith("?")

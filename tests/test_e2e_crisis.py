@@ -88,7 +88,7 @@ async def test_no_goes_back_to_the_conversation(start_bot, fake_tg):
 async def test_no_gives_a_journal_answer_back_to_the_flow(start_bot, fake_tg):
     """A false alarm inside a flow: the answer is held while we ask, and kept after a no."""
     runner = await start_bot()
-    await runner.store.set_journal_consent(USER, True)
+    await runner.store.set_writing_consent(USER, True)
     await Exercises(runner.store).start(USER, "journal")  # as a tap on the menu would
     run = await runner.store.open_exercise(USER)
     run["step"], run["state"]["prompt"] = "write", 0  # the question is on the screen

@@ -18,6 +18,7 @@ from bot.payloads import parse
 from bot.replies import Button, Pace, Reply
 from bot.store import Store
 from bot.telegram import keyboard
+from tests.conftest import DATA_KEY
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ class Due(Flow):
 
 
 async def test_due_loop_keeps_going_after_a_failed_send(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     sent = []
 
     async def send(user_id, replies):
@@ -162,7 +163,7 @@ async def test_due_loop_keeps_going_after_a_failed_send(tmp_path):
 
 
 async def test_due_loop_sends_nothing_unasked_for_inside_the_quiet_mark(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     sent = []
 
     async def send(user_id, replies):
@@ -179,7 +180,7 @@ async def test_due_loop_sends_nothing_unasked_for_inside_the_quiet_mark(tmp_path
 
 
 async def test_a_follow_up_due_inside_the_quiet_mark_waits_until_it_ends(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     now = [1000.0]
     sent = []
 
@@ -207,7 +208,7 @@ async def test_a_follow_up_due_inside_the_quiet_mark_waits_until_it_ends(tmp_pat
 
 
 async def test_a_due_follow_up_is_handed_out_once(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         now = [1000.0]
         exercises = Exercises(store, Options(clock=lambda: now[0], urge_wait=600))
@@ -232,7 +233,7 @@ async def test_a_due_follow_up_is_handed_out_once(tmp_path):
 
 
 async def test_ratings_are_readable_per_person(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         exercises = Exercises(store)
         for user, before, after in ((1, 8, 3), (2, 5, 5)):
@@ -255,7 +256,7 @@ async def test_ratings_are_readable_per_person(tmp_path):
 
 
 async def test_a_payload_for_someone_elses_run_is_refused(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         exercises = Exercises(store)
         await exercises.start(1, "five_senses")
@@ -268,7 +269,7 @@ async def test_a_payload_for_someone_elses_run_is_refused(tmp_path):
 
 
 async def test_the_menu_shows_what_helped_this_person(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         exercises = Exercises(store)
         assert "helped" not in (await exercises.menu(1)).text
@@ -372,7 +373,7 @@ def test_a_run_goes_back_to_the_store_as_the_dict_it_came_from():
 
 @pytest.fixture
 async def flow(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     yield Exercises(store, Options(tempo=0.01))
     await store.close()
 

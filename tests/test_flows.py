@@ -14,6 +14,7 @@ from bot.flows import Flow
 from bot.payloads import ExerciseStart, Payload, ReflectionStart
 from bot.replies import Reply
 from bot.store import Store
+from tests.conftest import DATA_KEY
 from tests.fake_dialogue import FakeDialogue
 
 USER = 31
@@ -21,7 +22,7 @@ USER = 31
 
 @pytest.fixture
 async def talk(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     dialogue = FakeDialogue()
     yield Conversation(store, dialogue, model_wait=0), dialogue
     await store.close()
@@ -124,7 +125,7 @@ class Waving(Flow):
 async def test_a_registered_flow_gets_its_buttons_text_and_interrupts(tmp_path, monkeypatch):
     registry = flows._registry()
     monkeypatch.setattr(flows, "_registry", lambda: (*registry, Waving))
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         conversation = Conversation(store, FakeDialogue(), model_wait=0)
         await conversation.on_payload(USER, ExerciseStart("body_reset").pack())

@@ -8,6 +8,7 @@ import time
 from bot.conversation import Conversation
 from bot.payloads import Forget
 from bot.store import Store
+from tests.conftest import DATA_KEY
 from tests.fake_dialogue import FakeDialogue
 
 SECRET = "the-sentence-only-person-one-wrote"
@@ -35,7 +36,7 @@ def unreadable(folder) -> None:
 
 async def test_forget_asks_first_then_deletes_everything_about_the_person(tmp_path):
     path = tmp_path / "bot.sqlite3"
-    store = await Store.open(path)
+    store = await Store.open(path, DATA_KEY)
     conversation = Conversation(store, FakeDialogue(), model_wait=0)
     await fill(store, 1, SECRET)
     await fill(store, 2, "what person two wrote")
@@ -57,7 +58,7 @@ async def test_forget_asks_first_then_deletes_everything_about_the_person(tmp_pa
     await store.close()
     unreadable(tmp_path)
 
-    reopened = await Store.open(path)  # and after a restart
+    reopened = await Store.open(path, DATA_KEY)  # and after a restart
     assert await reopened.person_rows(1) == 0
     assert await reopened.recall(1) == {}
     await reopened.close()

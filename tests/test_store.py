@@ -6,10 +6,11 @@ import time
 import pytest
 
 from bot.store import MIGRATIONS, Store
+from tests.conftest import DATA_KEY
 
 
 async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
-    store = await Store.open(tmp_path / "x" / "bot.sqlite3")
+    store = await Store.open(tmp_path / "x" / "bot.sqlite3", DATA_KEY)
     try:
         assert await store.schema_version() == len(MIGRATIONS)
     finally:
@@ -22,10 +23,10 @@ async def test_new_database_is_migrated_and_in_wal_mode(tmp_path):
 
 async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
     path = tmp_path / "bot.sqlite3"
-    store = await Store.open(path)
+    store = await Store.open(path, DATA_KEY)
     assert await store.touch_user(1) is True
     await store.close()
-    store = await Store.open(path)
+    store = await Store.open(path, DATA_KEY)
     try:
         assert await store.touch_user(1) is False
         assert await store.schema_version() == len(MIGRATIONS)
@@ -38,11 +39,11 @@ async def test_database_from_newer_code_is_refused(tmp_path):
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="newer than this code"):
-        await Store.open(path)
+        await Store.open(path, DATA_KEY)
 
 
 async def test_inbox_takes_an_update_once_and_forgets_its_text_when_done(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         assert await store.receive([(7, 1, "message", '{"text": "a"}')]) == [1]
         assert await store.receive([(7, 1, "message", '{"text": "a"}')]) == []  # redelivered
@@ -57,7 +58,7 @@ async def test_inbox_takes_an_update_once_and_forgets_its_text_when_done(tmp_pat
 
 
 async def test_outbox_hands_out_each_chats_first_row_safety_first(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         await store.queue_sends([(1, 0, "sendMessage", "a1"), (1, 0, "sendMessage", "a2")])
         await store.queue_sends([(2, 0, "sendMessage", "b1"), (1, 1, "sendMessage", "crisis")])
@@ -84,7 +85,7 @@ async def test_answered_update_ids_survive_the_move_to_the_inbox(tmp_path):
             db.executescript(script)
         db.execute("INSERT INTO processed_updates VALUES (41, ?)", (time.time(),))
         db.execute("PRAGMA user_version = 5")
-    store = await Store.open(path)
+    store = await Store.open(path, DATA_KEY)
     try:
         assert await store.receive([(41, 1, "message", "{}")]) == []
     finally:
@@ -92,7 +93,7 @@ async def test_answered_update_ids_survive_the_move_to_the_inbox(tmp_path):
 
 
 async def test_session_events_start_at_the_latest_session(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
         old = [{"event": "session_started"}, {"event": "user", "text": "old"}]
         new = [{"event": "session_started"}, {"event": "user", "text": "new"}]
@@ -110,7 +111,7 @@ async def test_session_events_start_at_the_latest_session(tmp_path):
 
 async def test_many_rows_are_written_whole(tmp_path):
     """Beyond one statement's parameters the rows still go in, in order, all of them."""
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     events = [{"event": "slot", "name": "n", "value": i} for i in range(2500)]
     await store.append_events("7", events)
     assert await store.session_events("7") == events
@@ -121,13 +122,13 @@ async def test_many_rows_are_written_whole(tmp_path):
 
 
 async def test_a_failed_many_row_write_leaves_nothing_and_no_open_transaction(tmp_path):
-    store = await Store.open(tmp_path / "bot.sqlite3")
+    store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     rows = [(5, m, 1.0) for m in range(1500)] + [(5, None, None)]  # the last row breaks NOT NULL
     with pytest.raises(sqlite3.IntegrityError):
         await store._insert("INSERT INTO chat_messages (chat_id, message_id, sent_at)", rows)
     assert await store.chat_messages(5) == []
     await store.remember_messages(6, [1], 1.0)  # autocommit again: visible to a new connection
-    other = await Store.open(tmp_path / "bot.sqlite3")
+    other = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     assert await other.chat_messages(6) == [(1, 1.0)]
     await other.close()
     await store.close()

@@ -32,12 +32,14 @@ Due = list[tuple[int, list[Reply]] | tuple[int, list[Reply], Claim]]
 
 @dataclass(frozen=True)
 class Options:
-    """What tests and benchmarks speed up: a clock to move, a tempo for the counting, the urge
-    delay's wait."""
+    """What tests and benchmarks speed up (a clock to move, a tempo for the counting, the urge
+    delay's wait), and the retention settings /privacy states and the daily sweep applies."""
 
     clock: Callable[[], float] = time.time
     tempo: float = 1.0  # seconds per count in a paced exercise
     urge_wait: float = 600.0  # seconds an urge delay waits before asking how it went
+    keep_events_days: int = 30  # BOT_KEEP_EVENTS_DAYS
+    keep_inactive_days: int = 365  # BOT_KEEP_INACTIVE_DAYS
 
 
 REAL_TIME = Options()
@@ -108,6 +110,7 @@ def _registry() -> tuple[type[Flow], ...]:
     from bot.flows.checkin import Checkin
     from bot.flows.exercises import Exercises
     from bot.flows.position import Position
+    from bot.flows.privacy import Privacy
     from bot.flows.reflection import Reflections
     from bot.flows.schedule import Schedule
 
@@ -118,6 +121,7 @@ def _registry() -> tuple[type[Flow], ...]:
         Checkin,
         Schedule,
         Position,
+        Privacy,
     )
 
 

@@ -28,7 +28,7 @@ from bot.flows.schedule import texts
 from bot.flows.steps_base import parse_rating
 from bot.logs import user_tag
 from bot.payloads import CheckinAnswer, CheckinStart, ExerciseMenu, Nudge, Payload
-from bot.replies import Button, Reply
+from bot.replies import Attachment, Button, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Checkin(Flow):
             checkin["mood" if field == "mood" else "steadiness"] = _TYPED[value]
             checkin["step"] = "steady" if field == "mood" else "tags"
         elif field == "tag" and step == "tags" and value == "done":
-            consent = await self.store.journal_consent(checkin["user_id"])
+            consent = await self.store.writing_consent(checkin["user_id"])
             if not consent:
                 return await self._finish(checkin)
             checkin["step"] = "note"
@@ -190,7 +190,8 @@ class Checkin(Flow):
         ]
         today = day_of(now)
         png = await asyncio.to_thread(history.chart, days, today)  # matplotlib: off the loop
-        return [Reply(history.summary(days, today), photo=png)]
+        chart = Attachment("trust-companion-history.png", png, "photo")
+        return [Reply(history.summary(days, today), file=chart)]
 
     # --- reminders ---------------------------------------------------------------------------
 

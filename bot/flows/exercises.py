@@ -198,7 +198,7 @@ class Exercises(Flow):
         texts = _ex("journal")
         entries = await self.store.journal_entries(user_id)
         if not entries:
-            declined = await self.store.journal_consent(user_id) is False
+            declined = await self.store.writing_consent(user_id) is False
             return texts["off"] if declined else texts["empty"]
         parts = [texts["heading"]]
         for entry in entries:

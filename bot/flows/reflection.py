@@ -128,10 +128,16 @@ class Reflections(Flow):
         if step + 1 < len(flow["steps"]):
             await self.store.save_reflection(reflection_id, step + 1, answers)
             return [_question(flow, step + 1)]
-        await self.store.save_reflection(reflection_id, step + 1, answers, finished=True)
+        # The answers were held (sealed) only to get here; they stay only with the person's
+        # consent to keep what they write (/settings).
+        consent = await self.store.writing_consent(user_id)
+        kept = answers if consent else {}
+        await self.store.save_reflection(reflection_id, step + 1, kept, finished=True)
         if flow.get("after"):
             await self.store.remember(user_id, FOLLOW_UP, name)
-        return [Reply(_summary(flow, answers))]
+        # Said first: the summary may end with a question, which should stay the last word.
+        note = [Reply(_data()["not_kept"])] if consent is None else []
+        return [*note, Reply(_summary(flow, answers))]
 
     async def interrupt(self, user_id: int) -> None:
         """A crisis ends a reflection at once; its answers are not kept."""

@@ -102,7 +102,7 @@ class Choice(Step):
 
     async def skip(self, run: Run, host: Host) -> bool:
         # Asked once: a yes stands; someone who said no is asked again next time.
-        return bool(self.spec.get("consent") and await host.store.journal_consent(run.user_id))
+        return bool(self.spec.get("consent") and await host.store.writing_consent(run.user_id))
 
     def prompt(self, run: Run, host: Host) -> Reply:
         buttons = [button(c["button"], run.id, self.action, k) for k, c in self.choices().items()]
@@ -114,7 +114,7 @@ class Choice(Step):
         if action != self.action or (arg not in self.choices() and arg not in self.options):
             return [self.prompt(run, host)]
         if self.spec.get("consent"):
-            await host.store.set_journal_consent(run.user_id, arg == "yes")
+            await host.store.set_writing_consent(run.user_id, arg == "yes")
         if arg in self.options:
             return Go(self.options[arg].get("next", self.next))
         if "keep" in self.spec:
@@ -248,7 +248,7 @@ class FreeText(Step):
         if "kept" not in self.spec:
             return Go(self.next)  # named, not kept: it was for them to say
         entry = text.strip()
-        if await host.store.journal_consent(run.user_id) and entry:
+        if await host.store.writing_consent(run.user_id) and entry:
             question = self._picked(run.state)[self.spec["keep"]]
             await host.store.add_journal_entry(run.user_id, question, entry)
             return Go(self.next, self.texts[self.spec["kept"]])

@@ -46,6 +46,8 @@ STAND_ASIDE = {
     "vent",
     "request_grounding",
     "checkin",
+    "privacy_question",
+    "delete_data",
 }
 # The model's own crisis intents: the safety screen (bot/safety.py) has already read the message
 # and found no crisis. Heard this surely, the model's signal makes bot/conversation.py ask "are
