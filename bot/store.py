@@ -301,6 +301,11 @@ class Store:
         elif steps:
             await self._atomic(steps)
 
+    async def _checkpoint(self) -> None:
+        """Folds the write-ahead log into the file and empties it. The pragma answers with a
+        row: read to the end, or its statement stays in progress and the next COMMIT fails."""
+        await self._rows("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def _atomic(self, steps: Iterable[tuple[str, tuple]]) -> None:
         """Several statements as one transaction, run as ONE job on aiosqlite's thread.
 
@@ -342,7 +347,7 @@ class Store:
             ),
         ]
         await self._atomic(steps)
-        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._checkpoint()
 
     async def sweep(self, events_before: float, seen_before: float) -> tuple[int, int]:
         """The daily retention sweep (bot/nudges.py): tracker events older than
@@ -367,7 +372,7 @@ class Store:
         for row in gone:
             await self.forget_person(row[0])
         if events and not gone:  # forget_person checkpoints already
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._checkpoint()
         return events, len(gone)
 
     async def person_rows(self, user_id: int) -> int:
@@ -409,7 +414,7 @@ class Store:
         )
         count = await self._reseal(self._sealer.rotate, then=[(KEY_CHECK, check)])
         # The old ciphertexts must not linger in the log, where the old key would still open them.
-        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._checkpoint()
         return count
 
     async def _reseal(self, change, then: list[tuple[str, str]]) -> int:
@@ -556,15 +561,17 @@ class Store:
         return [{**row, "body": self._unseal(row["body"])} for row in map(dict, rows)]
 
     async def sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
-        """A row was delivered: its text is dropped, and the message id kept for /clear."""
+        """A row was delivered: its text is dropped, and the message id kept for /clear, for
+        people we know: after /forget (whose "done" is sent after the deleting) we know no one
+        until their next message, and keep nothing that names them."""
         now = time.time()
         steps = [("UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?", (now, row_id))]
         if message_id is not None:
             steps.append(
                 (
                     "INSERT OR IGNORE INTO chat_messages (chat_id, message_id, sent_at)"
-                    " VALUES (?, ?, ?)",
-                    (chat_id, message_id, now),
+                    " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE user_id = ?)",
+                    (chat_id, message_id, now, chat_id),
                 )
             )
         await self._atomic(steps)
@@ -1062,7 +1069,7 @@ class Store:
                 ),
             ]
         )
-        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._checkpoint()
 
     async def forget_journal(self, user_id: int) -> int:
         """The journal and the lines written with check-ins: both were kept under its consent."""
@@ -1132,10 +1139,12 @@ def _transaction(connection: sqlite3.Connection, steps: list[tuple[str, tuple]])
     try:
         for sql, params in steps:
             connection.execute(sql, params)
+        connection.execute("COMMIT")
     except BaseException:
+        # A failed COMMIT leaves the transaction open too, and every later write would fail
+        # inside it: whatever went wrong, the connection is handed back in autocommit.
         connection.execute("ROLLBACK")
         raise
-    connection.execute("COMMIT")
 
 
 def _exercise_row(row: aiosqlite.Row) -> dict:

@@ -10,10 +10,11 @@ import logging
 import sqlite3
 
 from bench.fake_telegram import OLD_POLL, Failure
+from bot.crypto import Sealer
 from bot.logs import configure_logging
 from bot.texts import text
 from bot.turns import HOLD_SECONDS, TURN_GAP_SECONDS
-from tests.conftest import TOKEN
+from tests.conftest import DATA_KEY, TOKEN
 
 USER = 5151001
 OTHER = 5151002
@@ -117,16 +118,17 @@ async def test_unfinished_work_is_resumed_after_a_crash(start_bot, fake_tg, tmp_
     runner = await start_bot(db_path=db_path)
     await runner.stop()
     update = fake_tg.message_update(USER, {"text": "thank you so much"})
+    seal = Sealer(DATA_KEY).seal  # as the bot writes them
     with sqlite3.connect(db_path) as db:
         db.execute(
             "INSERT INTO inbox (update_id, chat_id, kind, body, received_at)"
             " VALUES (?, ?, 'message', ?, 0)",
-            (update["update_id"], USER, json.dumps(update)),
+            (update["update_id"], USER, seal(json.dumps(update))),
         )
         db.execute(
             "INSERT INTO outbox (chat_id, method, body, created_at, not_before)"
             " VALUES (?, 'sendMessage', ?, 0, 0)",
-            (OTHER, json.dumps({"text": "the second half of an answer"})),
+            (OTHER, seal(json.dumps({"text": "the second half of an answer"}))),
         )
     await start_bot(db_path=db_path)
     [thanks] = await fake_tg.wait_for(chat_id=USER)

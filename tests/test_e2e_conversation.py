@@ -163,7 +163,8 @@ async def test_a_finished_reflection_is_not_offered_again_and_its_question_is_an
     [question] = await chat.tap(topic, "flow:start:name_the_hurt")
     for answer in ("he lied about the trip", "more lies", "his phone is open now"):
         await chat.say(answer)
-    [summary] = await chat.say("honest answers")
+    note, summary = await chat.say("honest answers")
+    assert "/settings" in note["text"]  # nothing is kept without consent, and it says so
     assert summary["text"].rstrip().endswith("?")
     [after] = await chat.say("the lying, i think. that's the part")
     assert "topic:other" not in buttons(after) and after["text"] != summary["text"]

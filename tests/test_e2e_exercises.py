@@ -14,6 +14,8 @@ import re
 import pytest
 
 from bot.pacing import ChatLimiter
+from tests import chat
+from tests.chat import payload, payloads
 
 FAST = 0.05  # seconds per breathing count instead of 1
 
@@ -26,46 +28,7 @@ class Clock:
         return self.now
 
 
-def payloads(message: dict) -> list[str]:
-    markup = message.get("reply_markup") or {"inline_keyboard": []}
-    return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
-
-
-def payload(message: dict, action: str) -> str:
-    """The button for `action` ("next", "rate:4", "pick:human", or a whole "ex:..." payload)."""
-    for data in payloads(message):
-        if data == action or re.fullmatch(rf"ex:\d+:{re.escape(action)}", data):
-            return data
-    raise AssertionError(f"no {action!r} button on {message.get('text', '')[:60]!r}")
-
-
-class Chat:
-    """One person talking to the bot; `replies(n)` returns the next n messages it sent them."""
-
-    ids = itertools.count(10_000)
-
-    def __init__(self, fake_tg, user: int) -> None:
-        self.tg, self.user, self.seen = fake_tg, user, 0
-
-    async def replies(self, n: int = 1) -> list[dict]:
-        sent = await self.tg.wait_for(chat_id=self.user, count=self.seen + n)
-        new, self.seen = sent[self.seen : self.seen + n], self.seen + n
-        return new
-
-    async def say(self, text: str, n: int = 1) -> list[dict]:
-        await self.tg.send_text(self.user, text)
-        return await self.replies(n)
-
-    async def tap(self, message: dict, action: str, n: int = 1) -> list[dict]:
-        sent = {
-            **message,
-            "message_id": next(self.ids),
-            "chat": {"id": self.user, "type": "private"},
-            "date": 0,
-        }
-        await self.tg.tap(self.user, sent, payload(message, action))
-        return await self.replies(n)
-
+class Chat(chat.Chat):
     def edits(self) -> list:
         return [
             c

@@ -55,6 +55,7 @@ async def give(fake_tg, question: dict, answer: str, count: int) -> dict:
 @pytest.mark.parametrize("flow", list(FLOWS))
 async def test_reflection_from_its_topic_to_the_summary(start_bot, fake_tg, flow):
     runner = await start_bot()
+    await runner.store.set_writing_consent(USER, True)  # answers are kept only with it
     question = await begin(fake_tg, flow)
     assert question["reply_markup"]["inline_keyboard"][-1][0]["callback_data"] == "flow:stop"
     answers = FLOWS[flow][1]
@@ -77,6 +78,18 @@ async def test_reflection_from_its_topic_to_the_summary(start_bot, fake_tg, flow
     assert name == flow and len(stored) == len(answers)
 
 
+async def test_without_consent_the_summary_is_shown_and_nothing_kept(start_bot, fake_tg):
+    runner = await start_bot()
+    question = await begin(fake_tg, "past_or_present")
+    question = await give(fake_tg, question, "my dad leaving", count=3)
+    await fake_tg.send_text(USER, "memories mostly")
+    note, summary = (await fake_tg.wait_for(chat_id=USER, count=5))[3:5]
+    assert "/settings" in note["text"]  # where to turn keeping on
+    assert "my dad leaving" in summary["text"] and "memories mostly" in summary["text"]
+    assert await runner.store.active_reflection(USER) is None
+    assert await runner.store.finished_reflections(USER) == [("past_or_present", {})]
+
+
 @pytest.mark.parametrize("flow", list(FLOWS))
 async def test_stop_in_the_middle_deletes_the_answers(start_bot, fake_tg, texts_of, flow):
     runner = await start_bot()
@@ -93,6 +106,7 @@ async def test_stop_in_the_middle_deletes_the_answers(start_bot, fake_tg, texts_
 @pytest.mark.parametrize("flow", list(FLOWS))
 async def test_restart_in_the_middle_continues(start_bot, fake_tg, tmp_path, flow):
     first = await start_bot()
+    await first.store.set_writing_consent(USER, True)
     answers = FLOWS[flow][1]
     question = await begin(fake_tg, flow)
     question = await give(fake_tg, question, answers[0], count=3)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bot.store import MIGRATIONS, Store
+from bot.store import MIGRATIONS, Store, _transaction
 from tests.conftest import DATA_KEY
 
 
@@ -60,6 +60,7 @@ async def test_inbox_takes_an_update_once_and_forgets_its_text_when_done(tmp_pat
 async def test_outbox_hands_out_each_chats_first_row_safety_first(tmp_path):
     store = await Store.open(tmp_path / "bot.sqlite3", DATA_KEY)
     try:
+        await store.touch_user(1)
         await store.queue_sends([(1, 0, "sendMessage", "a1"), (1, 0, "sendMessage", "a2")])
         await store.queue_sends([(2, 0, "sendMessage", "b1"), (1, 1, "sendMessage", "crisis")])
         heads = await store.next_sends()
@@ -74,6 +75,10 @@ async def test_outbox_hands_out_each_chats_first_row_safety_first(tmp_path):
         await store.give_up_send(heads[0]["id"], "Forbidden")
         assert await store.outbox_counts() == {"waiting": 2, "sent": 1, "failed": 1}
         assert (55, pytest.approx(time.time(), abs=5)) in await store.chat_messages(1)
+        await store.forget_person(1)
+        [row] = [r for r in await store.next_sends() if r["chat_id"] == 1]  # sent after it
+        await store.sent(row["id"], 1, 56)
+        assert await store.chat_messages(1) == [] and await store.person_rows(1) == 0
     finally:
         await store.close()
 
@@ -132,3 +137,18 @@ async def test_a_failed_many_row_write_leaves_nothing_and_no_open_transaction(tm
     assert await other.chat_messages(6) == [(1, 1.0)]
     await other.close()
     await store.close()
+
+
+def test_a_commit_that_fails_leaves_no_transaction_open(tmp_path):
+    """A statement still in progress (a pragma's row not read) makes COMMIT fail; left open,
+    the transaction would make every later write of the bot fail."""
+    connection = sqlite3.connect(tmp_path / "x.sqlite3", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE t (a)")
+    pending = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with pytest.raises(sqlite3.OperationalError, match="in progress"):
+        _transaction(connection, [("INSERT INTO t VALUES (1)", ())])
+    assert not connection.in_transaction
+    del pending
+    _transaction(connection, [("INSERT INTO t VALUES (2)", ())])
+    assert connection.execute("SELECT a FROM t").fetchall() == [(2,)]
