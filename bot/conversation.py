@@ -371,6 +371,11 @@ class Conversation:
                 # domain.yml: {remember: exercise_declined}, kept for this conversation.
                 await self.store.remember(user_id, reply.custom["remember"], "1")
             reply = replace(reply, buttons=await self._worth_offering(user_id, reply.buttons))
+            if reply.custom.get("topics") and (near := likely_topics(turn.ranking)):
+                # Off topic (domain.yml: {topics: true}): a real question near the domain is
+                # often in scope after all, and the right topic is usually among these.
+                said = f"{reply.text}\n\n{text('off_topic_pick')}"
+                reply = replace(reply, text=said, buttons=(*near, *reply.buttons))
             # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}),
             # as the matching button would.
             wanted = reply.custom.get("exercise")
@@ -430,11 +435,16 @@ def _stay() -> Reply:
     return Reply(text("crisis_stay"), (grounding,))
 
 
+def likely_topics(ranking: tuple[tuple[str, float], ...]) -> list[Button]:
+    """The three likeliest topics of the model's ranking, as buttons."""
+    likely = [name for name, _ in ranking if name in topics()][:3]
+    return [Button(topics()[name], Intent(name).pack()) for name in likely]
+
+
 def unsure(message: str, ranking: tuple[tuple[str, float], ...], listen: bool = False) -> Reply:
     """Not sure what was meant: the likeliest topics from the model's ranking, and a way out;
     the second time in a row, also a way simply to be heard."""
-    likely = [name for name, _ in ranking if name in topics()][:3]
-    buttons = [Button(topics()[name], Intent(name).pack()) for name in likely]
+    buttons = likely_topics(ranking)
     if listen:
         return Reply(message, (*buttons, Button(text("just_listen"), Intent("vent").pack())))
     return Reply(

@@ -80,12 +80,16 @@ def write_quality(cv_report: Path, heldout: dict[str, float] | None = None) -> s
         "|---|---|",
         *[f"| {name} | {f1:.2f} |" for name, f1 in sorted(cv.items(), key=lambda kv: kv[1])],
     ]
-    text = "\n".join(lines[2:]) + "\n"
-    # Replace only the cross-validation section; the held-out and safety figures stay.
+    return replace_section("## Cross-validation\n\n" + "\n".join(lines[2:]) + "\n")
+
+
+def replace_section(section: str) -> str:
+    """Writes `section` over the one of the same heading in docs/quality.md (or at the end);
+    the other figures there stay."""
+    heading = section.split("\n", 1)[0]
     old = QUALITY.read_text() if QUALITY.is_file() else "# NLU quality\n"
-    start = old.find("## Cross-validation")
+    start = old.find(heading + "\n")
     end = old.find("\n## ", start + 1) if start >= 0 else -1
-    section = "## Cross-validation\n\n" + text
     if start < 0:
         updated = old.rstrip() + "\n\n" + section
     else:
@@ -123,4 +127,11 @@ def cross_validate(folds: int = 5) -> int:
     if result.returncode != 0:
         return result.returncode
     print(write_quality(out / "intent_report.json"))
+    from bot.model.real_questions import evaluate
+
+    real = evaluate()
+    if real is None:
+        print("(the development set of real questions is not on this machine: skipped)")
+    else:
+        print(replace_section(real))
     return 0
