@@ -371,11 +371,6 @@ class Conversation:
                 # domain.yml: {remember: exercise_declined}, kept for this conversation.
                 await self.store.remember(user_id, reply.custom["remember"], "1")
             reply = replace(reply, buttons=await self._worth_offering(user_id, reply.buttons))
-            if reply.custom.get("topics") and (near := likely_topics(turn.ranking)):
-                # Off topic (domain.yml: {topics: true}): a real question near the domain is
-                # often in scope after all, and the right topic is usually among these.
-                said = f"{reply.text}\n\n{text('off_topic_pick')}"
-                reply = replace(reply, text=said, buttons=(*near, *reply.buttons))
             # A response may ask for an exercise (domain.yml: custom {exercise: menu | name}),
             # as the matching button would.
             wanted = reply.custom.get("exercise")
@@ -389,6 +384,13 @@ class Conversation:
                 # /help's list of commands comes from the one table (bot/commands.py).
                 listed = f"{text('commands_heading')}\n{commands.help_lines(self.channel)}"
                 replies[-1] = replace(replies[-1], text=f"{replies[-1].text}\n\n{listed}")
+            elif reply.custom.get("topics") and replies:
+                # Off topic (domain.yml: {topics: true}): a real question near the domain is
+                # often in scope after all, and the right topic is usually among these.
+                last = replies[-1]
+                said = f"{last.text}\n\n{text('off_topic_pick')}"
+                near = likely_topics(turn.ranking)
+                replies[-1] = replace(last, text=said, buttons=(*near, *last.buttons))
             elif reply.text or reply.buttons:
                 replies.append(reply)
         return replies

@@ -38,6 +38,11 @@ LEARNED_FROM = (
     "safety_fresh_c.tsv",
 )
 TESTS_DIR = ROOT / "tests"
+# NLU files in the register of real posts (issue 16): 900 long calm messages, and their
+# sentences, outweighed the crisis examples as negatives (the development set's crisis questions
+# flagged fell from 17 to 15 of 20). Calm negatives in that register belong in the detector's
+# own files, balanced against crisis messages written the same way.
+NOT_LEARNED_FROM = ("out_of_scope_near.yml", "real_register.yml", "real_posts.yml")
 # What a trained detector depends on (bot/model/training.py retrains it when any of these changed).
 INPUTS = (
     "nlu",
@@ -100,7 +105,8 @@ def training_examples() -> list[tuple[str, str]]:
             line = line.strip()
             if line and not line.startswith("#"):
                 examples.append((label, line))
-    for intent, text in nlu_examples():
+    nlu = [p for p in sorted((ROOT / "nlu").glob("*.yml")) if p.name not in NOT_LEARNED_FROM]
+    for intent, text in nlu_examples(*nlu):
         examples.append((intent if intent in ("self_harm", "abuse") else "none", text))
     for name in LEARNED_FROM:
         examples += [(row.category, row.text) for row in read_set(TESTS_DIR / name)]
