@@ -152,10 +152,7 @@ async def chat(settings: Settings, stdin=sys.stdin, stdout=sys.stdout) -> int:
     if interactive:
         print("Loading the model (about half a minute)...", file=stdout, flush=True)
     await dialogue.load(settings.model_path)
-    options = Options(
-        keep_events_days=settings.keep_events_days,
-        keep_inactive_days=settings.keep_inactive_days,
-    )
+    options = Options.kept_as(settings)
     conversation = Conversation(store, dialogue, channel=commands.CONSOLE, options=options)
     session = Session(conversation, stdout)
     due = None

@@ -86,27 +86,8 @@ def as_json(record: Record, now: float) -> bytes:
         "exported_at": iso(now),
         "profile": _profile(record.profile),
         "schedule": _times(_without(record.schedule, "user_id")),
-        "checkins": [
-            {
-                "started_at": iso(c["started_at"]),
-                "finished_at": iso(c["finished_at"]),
-                "mood": c["mood"],
-                "steadiness": c["steadiness"],
-                "tags": c["tags"],
-                "note": c["note"],
-            }
-            for c in record.checkins
-        ],
-        "exercises": [
-            {
-                "name": e["name"],
-                "started_at": iso(e["started_at"]),
-                "before": e["before"],
-                "after": e["after"],
-                "outcome": e["outcome"],
-            }
-            for e in record.exercises
-        ],
+        "checkins": [_checkin(c) for c in record.checkins],
+        "exercises": [_exercise(e) for e in record.exercises],
         "journal": [
             {"written_at": iso(j["written_at"]), "prompt": j["prompt"], "entry": j["entry"]}
             for j in reversed(record.journal)
@@ -122,30 +103,39 @@ def as_json(record: Record, now: float) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+def _checkin(c: dict) -> dict:
+    return {
+        "started_at": iso(c["started_at"]),
+        "finished_at": iso(c["finished_at"]),
+        "mood": c["mood"],
+        "steadiness": c["steadiness"],
+        "tags": c["tags"],
+        "note": c["note"],
+    }
+
+
+def _exercise(e: dict) -> dict:
+    return {
+        "name": e["name"],
+        "started_at": iso(e["started_at"]),
+        "before": e["before"],
+        "after": e["after"],
+        "outcome": e["outcome"],
+    }
+
+
 def as_csv(record: Record) -> bytes:
+    # The same rows as the JSON's, flattened into one table: a column per field, tags joined.
     rows = [
-        {
-            "kind": "checkin",
-            "date": iso(c["started_at"]),
-            "mood": c["mood"],
-            "steadiness": c["steadiness"],
-            "tags": ";".join(c["tags"]),
-            "note": c["note"],
-        }
-        for c in record.checkins
+        {"kind": "checkin", "date": c.pop("started_at"), **c, "tags": ";".join(c["tags"])}
+        for c in map(_checkin, record.checkins)
     ] + [
-        {
-            "kind": "exercise",
-            "date": iso(e["started_at"]),
-            "exercise": e["name"],
-            "before": e["before"],
-            "after": e["after"],
-            "outcome": e["outcome"],
-        }
-        for e in record.exercises
+        {"kind": "exercise", "date": e.pop("started_at"), "exercise": e.pop("name"), **e}
+        for e in map(_exercise, record.exercises)
     ]
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, restval="")
+    # A check-in's finished_at is the JSON's alone: the table keeps one date a row.
+    writer = csv.DictWriter(out, CSV_COLUMNS, restval="", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(sorted(rows, key=lambda row: row["date"]))  # ISO in UTC sorts as time
     # With a byte order mark, spreadsheet programs read UTF-8 (a note's accents, emoji) as such.

@@ -101,12 +101,7 @@ class BotRunner:
             self.dialogue.use(self._agent)
         elif self._load_model:
             self._loading = asyncio.create_task(self.dialogue.load(self.settings.model_path))
-        options = Options(
-            clock=self._clock,
-            tempo=self._tempo,
-            keep_events_days=self.settings.keep_events_days,
-            keep_inactive_days=self.settings.keep_inactive_days,
-        )
+        options = Options.kept_as(self.settings, clock=self._clock, tempo=self._tempo)
         conversation = Conversation(
             self.store, self.dialogue, model_wait=self._model_wait, options=options
         )

@@ -336,8 +336,12 @@ class Store:
         log into the file and empties it, so no copy of what they wrote stays readable. Updates
         still waiting for their turn, and replies not yet sent, stay until they are done (the
         request to forget is one of them); their text is cleared then, as always."""
+        await self._atomic(self._forget_steps(user_id))
+        await self._checkpoint()
+
+    def _forget_steps(self, user_id: int) -> list[tuple[str, tuple]]:
         steps = [(f"DELETE FROM {t} WHERE {c} = ?", (user_id,)) for t, c in self._PERSON_TABLES]
-        steps += [
+        return steps + [
             ("DELETE FROM tracker_events WHERE sender_id = ?", (str(user_id),)),
             ("DELETE FROM inbox WHERE chat_id = ? AND done_at IS NOT NULL", (user_id,)),
             (
@@ -346,8 +350,6 @@ class Store:
                 (user_id,),
             ),
         ]
-        await self._atomic(steps)
-        await self._checkpoint()
 
     async def sweep(self, events_before: float, seen_before: float) -> tuple[int, int]:
         """The daily retention sweep (bot/nudges.py): tracker events older than
@@ -355,24 +357,22 @@ class Store:
         counts (events, people)."""
         cursor = await self._db.execute("DELETE FROM tracker_events WHERE at < ?", (events_before,))
         events = cursor.rowcount
-        # What the conversation remembered, an unanswered safety question's text and a told
-        # crisis go on the same clock as the events (/privacy says so).
-        await self._atomic(
-            [
-                ("DELETE FROM memory WHERE set_at < ?", (events_before,)),
-                ("DELETE FROM safety_checks WHERE asked_at < ?", (events_before,)),
-                (
-                    "UPDATE users SET disclosure = NULL, disclosed_at = NULL"
-                    " WHERE disclosed_at < ?",
-                    (events_before,),
-                ),
-            ]
-        )
         gone = await self._rows("SELECT user_id FROM users WHERE last_seen < ?", (seen_before,))
+        # What the conversation remembered, an unanswered safety question's text and a told
+        # crisis go on the same clock as the events (/privacy says so); the long inactive go
+        # whole, everyone in the same transaction and one checkpoint, however many they are.
+        steps = [
+            ("DELETE FROM memory WHERE set_at < ?", (events_before,)),
+            ("DELETE FROM safety_checks WHERE asked_at < ?", (events_before,)),
+            (
+                "UPDATE users SET disclosure = NULL, disclosed_at = NULL WHERE disclosed_at < ?",
+                (events_before,),
+            ),
+        ]
         for row in gone:
-            await self.forget_person(row[0])
-        if events and not gone:  # forget_person checkpoints already
-            await self._checkpoint()
+            steps += self._forget_steps(row[0])
+        await self._atomic(steps)
+        await self._checkpoint()
         return events, len(gone)
 
     async def person_rows(self, user_id: int) -> int:

@@ -41,6 +41,15 @@ class Options:
     keep_events_days: int = 30  # BOT_KEEP_EVENTS_DAYS
     keep_inactive_days: int = 365  # BOT_KEEP_INACTIVE_DAYS
 
+    @classmethod
+    def kept_as(cls, settings, **options) -> Options:
+        """`options` with the retention ages of the settings (bot/settings.py)."""
+        return cls(
+            keep_events_days=settings.keep_events_days,
+            keep_inactive_days=settings.keep_inactive_days,
+            **options,
+        )
+
 
 REAL_TIME = Options()
 
