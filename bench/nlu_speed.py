@@ -65,14 +65,14 @@ async def _measure(count: int) -> dict:
     async def screen(_, message):
         safety.screen(message)
 
-    from bot import crisis_model
     from bot.model.encoder import shared_encoder
+    from bot.model.sentences import units
 
     # The screen's own work on the event loop: the rules, the split into sentences and the
     # detector's scores. The embeddings are computed beforehand, as in the bot, where the
     # message's embedding is the one the model needs anyway and is started when it arrives.
     encoder = shared_encoder()
-    vectors = {m: encoder.encode_many(crisis_model.units(m)) for m in messages}
+    vectors = {m: encoder.encode_many(units(m)) for m in messages}
 
     async def screen_on_loop(_, message):
         safety.assess_now(message, lambda units: vectors[message])

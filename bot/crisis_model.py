@@ -14,7 +14,6 @@ scores into a decision; nothing here decides alone.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.model import linear
+from bot.model.sentences import units
 from bot.settings import ROOT
 
 DATA_DIR = ROOT / "bot" / "data" / "crisis"
@@ -49,6 +49,7 @@ INPUTS = (
     "bot/data/crisis",
     *(f"tests/{name}" for name in LEARNED_FROM),
     "bot/crisis_model.py",
+    "bot/model/sentences.py",
     "bot/model/linear.py",
     "bot/model/encoder.py",
 )
@@ -67,30 +68,6 @@ CONFIG = {
     "embedding_weight": 2.0,
     "class_weight": {"none": 1.0, "self_harm": 2.0, "abuse": 2.0, "other": 2.0},
 }
-# A sentence longer than this many words (run-on texting without full stops) is read in windows,
-# so a crisis clause in the middle of a long ramble is still a unit of its own.
-WINDOW_WORDS = 24
-WINDOW_STEP = 12
-MAX_UNITS = 24  # beyond this a 5,000-character message costs more than it can tell us
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*|(?<=[.!?])(?=[A-Z])")
-
-
-def units(text: str) -> list[str]:
-    """The whole message, then its sentences (long ones as overlapping word windows)."""
-    text = text.strip()
-    parts: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        words = sentence.split()
-        if not words:
-            continue
-        if len(words) <= WINDOW_WORDS:
-            parts.append(" ".join(words))
-            continue
-        for start in range(0, len(words) - WINDOW_STEP, WINDOW_STEP):
-            parts.append(" ".join(words[start : start + WINDOW_WORDS]))
-    parts = [p for p in parts if p != text]
-    return [text, *parts[: MAX_UNITS - 1]] if parts else [text]
 
 
 def training_examples() -> list[tuple[str, str]]:

@@ -40,6 +40,8 @@ class Turn:
     intent: str | None = None
     confidence: float = 0.0
     ranking: tuple[tuple[str, float], ...] = ()
+    # What the message's sentences read as alone, surest first (intent_classifier.threads).
+    threads: tuple[tuple[str, float], ...] = ()
     actions: tuple[str, ...] = ()  # what the policies chose, in order (utter_..., not listen)
     # name (or name/role): value, as the model read them
     entities: dict[str, str] = field(default_factory=dict)
@@ -329,6 +331,7 @@ class Dialogue:
             ranking=tuple(
                 (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
             ),
+            threads=tuple((r["name"], float(r["confidence"])) for r in parsed.get("threads") or []),
             actions=actions,
             entities={
                 "/".join(filter(None, (e["entity"], e.get("role")))): str(e["value"])
@@ -356,11 +359,13 @@ class Dialogue:
 async def _prepare_embedding(text: str) -> None:
     """The sentence embedding is most of a turn's work; it is computed on the encoder's worker
     thread while the loop serves other chats, and Rasa's featurizer then finds it ready."""
-    if text.startswith("/"):  # an intent payload: Rasa reads it without the NLU pipeline
+    if text.startswith("/") or not text.strip():  # a payload: Rasa reads it without the NLU
         return
     from bot.model.encoder import shared_encoder
+    from bot.model.sentences import units
 
-    await shared_encoder().prepare(text)
+    # Its sentences too: the classifier reads them for the message's other threads.
+    await shared_encoder().embed(units(text))
 
 
 def to_reply(message: dict[str, Any]) -> Reply:

@@ -477,13 +477,13 @@ async def assess(text: str) -> Verdict:
         return Verdict()
     if not _detector_ready():
         return _conclude(text, rule_findings(text), None, None)
-    from bot import crisis_model
     from bot.model.encoder import shared_encoder
+    from bot.model.sentences import units
 
-    units = crisis_model.units(text)
-    embedding = asyncio.ensure_future(shared_encoder().embed(units))
+    parts = units(text)
+    embedding = asyncio.ensure_future(shared_encoder().embed(parts))
     findings = rule_findings(text)
-    return _conclude(text, findings, units, await embedding)
+    return _conclude(text, findings, parts, await embedding)
 
 
 def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> Verdict:
@@ -493,10 +493,10 @@ def assess_now(text: str, encode: Callable[[list[str]], np.ndarray] | None) -> V
         return Verdict()
     if encode is None:
         return _conclude(text, rule_findings(text), None, None)
-    from bot import crisis_model
+    from bot.model.sentences import units
 
-    units = crisis_model.units(text)
-    return _conclude(text, rule_findings(text), units, encode(units))
+    parts = units(text)
+    return _conclude(text, rule_findings(text), parts, encode(parts))
 
 
 def warm_up() -> None:

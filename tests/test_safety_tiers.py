@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation import _is_clear_no
-from bot.crisis_model import MAX_UNITS, units
+from bot.model.sentences import MAX_UNITS, units
 from bot.safety import ASK, PART_SURE, RULE_DOUBT, SURE, decide, rule_findings
 
 

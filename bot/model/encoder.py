@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TOKENS = 256  # the encoder's own training length (sentence_bert_config.json)
 MAX_BATCH = 16
-PREPARED_KEPT = 256  # prepared vectors Rasa never asked for (a failed turn) are dropped after this
+# Prepared vectors nobody took (a failed turn, a crisis answered without the model) are dropped
+# after this many; a long message prepares up to sentences.MAX_UNITS of them.
+PREPARED_KEPT = 1024
 
 
 def model_dir() -> Path:
@@ -104,14 +106,14 @@ class SentenceEncoder:
             self._prepared.popitem(last=False)
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of several texts, computed together on the worker thread. The first is
-        kept for `take` as `prepare` keeps it (it is the message the model will read next)."""
-        rest = [asyncio.wrap_future(self._submit(text)) for text in texts[1:]]
-        await self.prepare(texts[0])
-        first = self._prepared.get(texts[0])
-        if first is None:  # taken meanwhile by a turn of the same text
-            first = await asyncio.wrap_future(self._submit(texts[0]))
-        return np.vstack([first, *(await asyncio.gather(*rest))])
+        """Embeddings of several texts, computed together on the worker thread. All are kept for
+        `take`: the model reads the message next, and its sentences for the other threads."""
+        await asyncio.gather(*(self.prepare(text) for text in texts))
+        vectors = [self._prepared.get(text) for text in texts]
+        for i, vector in enumerate(vectors):
+            if vector is None:  # taken meanwhile by a turn of the same text
+                vectors[i] = await asyncio.wrap_future(self._submit(texts[i]))
+        return np.vstack(vectors)
 
     def _submit(self, text: str) -> Future:
         if self._jobs is None:
@@ -125,6 +127,16 @@ class SentenceEncoder:
         """The prepared embedding of `text`, or computed here (training, tests, `rasa` CLI)."""
         vector = self._prepared.pop(text, None)
         return vector if vector is not None else self.encode(text)
+
+    def take_many(self, texts: list[str]) -> np.ndarray:
+        """`take` for several texts; those not prepared are computed here in one batch."""
+        vectors = [self._prepared.pop(text, None) for text in texts]
+        missing = [i for i, vector in enumerate(vectors) if vector is None]
+        if missing:
+            computed = self.encode_many([texts[i] for i in missing])
+            for i, vector in zip(missing, computed, strict=True):
+                vectors[i] = vector
+        return np.vstack(vectors)
 
     def _work(self) -> None:
         while True:

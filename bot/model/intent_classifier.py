@@ -30,12 +30,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.model import linear
+from bot.model.encoder import shared_encoder
 from bot.model.sentence_featurizer import SentenceEncoderFeaturizer
+from bot.model.sentences import units
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
+# In the parse result beside intent_ranking: the intents of the message's sentences read alone.
+THREADS = "threads"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -131,18 +135,39 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return self._resource
 
     def predict_proba(self, messages: list[Message]) -> np.ndarray:
+        texts = [m.get(TEXT) or "" for m in messages]
+        return self._probabilities(texts, self._embeddings(messages))
+
+    def _probabilities(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
         if self._scorer is None:
             self._scorer = linear.Scorer(
                 self.vectorizers, self.coef, self.config["embedding_weight"]
             )
-        embeddings = self._embeddings(messages)
         scores = np.vstack(
             [
-                self._scorer.scores(m.get(TEXT) or "", e) + self.intercept
-                for m, e in zip(messages, embeddings, strict=True)
+                self._scorer.scores(t, e) + self.intercept
+                for t, e in zip(texts, embeddings, strict=True)
             ]
         )
         return linear.softmax(scores.astype(np.float64))
+
+    def threads(self, text: str) -> list[dict[str, Any]]:
+        """What each sentence of a message reads as on its own, one entry an intent, surest
+        first. A long message often carries a second thread (the partner's lies, and then the
+        urge to check their phone) that the whole message's top intent leaves out."""
+        parts = units(text)[1:]
+        if not parts:
+            return []
+        # The screen embedded these same parts on the encoder's thread (bot/safety.py).
+        probs = self._probabilities(parts, shared_encoder().take_many(parts))
+        best: dict[str, float] = {}
+        for row in probs:
+            i = int(row.argmax())
+            best[self.classes[i]] = max(best.get(self.classes[i], 0.0), float(row[i]))
+        return [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+            for name, confidence in sorted(best.items(), key=lambda item: -item[1])
+        ]
 
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
@@ -158,6 +183,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             if self.config["ranking_length"] > 0:
                 ranking = ranking[: self.config["ranking_length"]]
             message.set("intent_ranking", ranking, add_to_output=True)
+            message.set(THREADS, self.threads(message.get(TEXT)), add_to_output=True)
         return messages
 
     def persist(self) -> None:

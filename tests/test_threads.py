@@ -1,0 +1,71 @@
+"""Issue 16: a long message often carries two things at once. The reply answers the main one
+and offers the other as a button. The messages were written for this test, not taken from any
+training or development set."""
+
+from __future__ import annotations
+
+from bot.conversation import THREAD_CONFIDENCE, also_mentioned
+from bot.dialogue import Turn
+from bot.payloads import Intent
+from bot.replies import Button, Reply
+from bot.texts import text
+
+TWO_THREADS = (
+    "My husband cheated two years ago and we decided to stay together. Most days are ok now. "
+    "But when he is late from work my chest gets tight and I want to look through his phone. "
+    "Also I keep wondering if I am just not enough for him, maybe it is my fault."
+)
+
+
+def topic_buttons(reply: Reply) -> list[str]:
+    return [b.payload for b in reply.buttons if Intent.parse_as(b.payload) is not None]
+
+
+async def test_a_long_message_about_two_things_offers_the_second(conversation):
+    turns: list[Turn] = []
+    conversation.on_turn = lambda user, message, turn: turns.append(turn)
+    replies = await conversation.on_text(51, TWO_THREADS)
+    last = replies[-1]
+    assert text("also_mentioned") in last.text
+    [offered] = topic_buttons(last)
+    # Another topic than the one the reply answered.
+    assert offered != Intent(turns[0].intent).pack()
+
+
+async def test_a_one_line_message_has_no_second_thread(conversation):
+    replies = await conversation.on_text(52, "i want to go through his phone so badly right now")
+    assert all(text("also_mentioned") not in r.text for r in replies)
+
+
+def turn(threads, intent="self_doubt", actions=("utter_self_doubt",)) -> Turn:
+    return Turn(replies=[], intent=intent, confidence=0.9, threads=threads, actions=actions)
+
+
+REPLY = [Reply("It isn't your fault.", (Button("Breathe", "ex:menu"),))]
+
+
+def test_the_surest_other_topic_is_added_after_the_replys_own_buttons():
+    threads = (("self_doubt", 0.99), ("checking_urge", 0.91), ("anxiety_spike", 0.85))
+    [reply] = also_mentioned(turn(threads), REPLY)
+    assert reply.text.endswith(text("also_mentioned"))
+    assert [b.payload for b in reply.buttons] == ["ex:menu", Intent("checking_urge").pack()]
+
+
+def test_no_second_thread_when_no_sentence_is_sure_of_another_topic():
+    threads = (("self_doubt", 0.99), ("checking_urge", THREAD_CONFIDENCE - 0.01))
+    assert also_mentioned(turn(threads), REPLY) == REPLY
+    # Off-topic, greeting or crisis intents are not threads to offer.
+    assert also_mentioned(turn((("out_of_scope", 0.99), ("greet", 0.98))), REPLY) == REPLY
+
+
+def test_only_a_topic_reply_gets_a_second_thread():
+    threads = (("checking_urge", 0.95),)
+    # An answer to the bot's own question, or a flow, is not the topic's reply.
+    assert also_mentioned(turn(threads, actions=("utter_heard_answer",)), REPLY) == REPLY
+    assert also_mentioned(turn(threads, intent="out_of_scope"), REPLY) == REPLY
+    assert also_mentioned(turn(threads), []) == []
+
+
+def test_a_topic_already_offered_is_not_offered_twice():
+    offered = [Reply("Try this.", (Button("Check", Intent("checking_urge").pack()),))]
+    assert also_mentioned(turn((("checking_urge", 0.95),)), offered) == offered
