@@ -8,6 +8,7 @@ from typing import IO
 from bot import crisis_model, safety
 from bot.dialogue import MAX_NLU_CHARS, load_agent
 from bot.settings import Settings
+from bot.threads import second_thread
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -30,9 +31,9 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
         message = line.rstrip("\n")
         if not message.strip():
             continue
-        intent, confidence, fallback = top_intent(
-            await agent.parse_message(message[:MAX_NLU_CHARS])
-        )
+        parsed = await agent.parse_message(message[:MAX_NLU_CHARS])
+        intent, confidence, fallback = top_intent(parsed)
+        threads = tuple((t["name"], t["confidence"]) for t in parsed.get("threads") or [])
         verdict = safety.assess_now(message, encode)
         if (
             verdict.tier is None
@@ -49,6 +50,8 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
         }
         if fallback:
             record["fallback"] = True
+        elif second := second_thread(intent, threads):
+            record["also"] = second  # offered as a button under the reply (bot/threads.py)
         if verdict.crisis and verdict.urgent:
             record["urgent"] = True
         if verdict.category == safety.OTHER:

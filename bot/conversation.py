@@ -31,6 +31,7 @@ from bot.payloads import (
 from bot.replies import Button, Pace, Reply, first
 from bot.store import Store
 from bot.texts import text, topics
+from bot.threads import second_thread
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,6 @@ QUIET_SECONDS = 24 * 3600
 DISCLOSURE_SECONDS = 30 * 24 * 3600
 # A "could you say more?" within this long is the one before: the next unsure reply differs.
 FALLBACK_SECONDS = 15 * 60
-# A sentence of a long message must read this surely as another topic to be offered as a second
-# thread. On the development set of real questions the right topic was the reply's or the
-# button's for 51 of 110 in-scope questions, against 43 for the reply alone (0.7: 55, with a
-# button on a third more of the messages; 0.9: 48).
-THREAD_CONFIDENCE = 0.8
 # "Are you safe?" asked longer ago than this is no longer what the next message answers.
 CHECK_ANSWER_SECONDS = 6 * 3600
 # A typed answer to "are you safe?" that is a clear no: it starts with a no and hedges nowhere.
@@ -445,22 +441,12 @@ def _stay() -> Reply:
 
 
 def also_mentioned(turn: Turn, replies: list[Reply]) -> list[Reply]:
-    """A topic reply to a long message, with the message's second thread offered as a button:
-    people write context first and several things at once, and one reply answers one."""
-    if not replies or turn.intent not in topics() or f"utter_{turn.intent}" not in turn.actions:
+    """A topic reply to a long message, with the message's second thread offered as a button."""
+    if not replies or f"utter_{turn.intent}" not in turn.actions:
         return replies
-    offered = {button.payload for reply in replies for button in reply.buttons}
-    second = next(
-        (
-            name
-            for name, confidence in turn.threads
-            if confidence >= THREAD_CONFIDENCE
-            and name != turn.intent
-            and name in topics()
-            and Intent(name).pack() not in offered
-        ),
-        None,
-    )
+    buttons = (payloads.parse(b.payload) for reply in replies for b in reply.buttons)
+    offered = {p.name for p in buttons if isinstance(p, Intent)}
+    second = second_thread(turn.intent, turn.threads, offered)
     if second is None:
         return replies
     last = replies[-1]

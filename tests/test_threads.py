@@ -4,11 +4,12 @@ training or development set."""
 
 from __future__ import annotations
 
-from bot.conversation import THREAD_CONFIDENCE, also_mentioned
+from bot.conversation import also_mentioned
 from bot.dialogue import Turn
 from bot.payloads import Intent
 from bot.replies import Button, Reply
 from bot.texts import text
+from bot.threads import THREAD_CONFIDENCE
 
 TWO_THREADS = (
     "My husband cheated two years ago and we decided to stay together. Most days are ok now. "

@@ -23,6 +23,7 @@ CRISIS = ("self_harm", "abuse")
 class Figures:
     in_scope: int = 0
     right: int = 0
+    right_or_also: int = 0  # the reply's topic or the second thread's button
     confidently_wrong: int = 0
     off_topic: int = 0
     off_topic_found: int = 0
@@ -35,7 +36,8 @@ class Figures:
 
     def line(self) -> str:
         return (
-            f"in-scope right {self.right / max(self.in_scope, 1):.2f}, confidently wrong "
+            f"in-scope right {self.right / max(self.in_scope, 1):.2f} (with the second thread's "
+            f"button {self.right_or_also / max(self.in_scope, 1):.2f}), confidently wrong "
             f"{self.confidently_wrong / max(self.in_scope, 1):.2f}; off-topic recall "
             f"{self.off_topic_found / max(self.off_topic, 1):.2f}, precision "
             f"{self.said_off_topic_right / max(self.said_off_topic, 1):.2f}; crisis flagged "
@@ -61,6 +63,7 @@ def score(rows: list[dict], records: list[dict]) -> Figures:
         else:
             figures.in_scope += 1
             figures.right += heard in gold
+            figures.right_or_also += heard in gold or record.get("also") in gold
             figures.confidently_wrong += (
                 heard not in gold and heard != OFF_TOPIC and not record.get("fallback")
             )
