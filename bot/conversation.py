@@ -449,10 +449,12 @@ def also_mentioned(turn: Turn, replies: list[Reply]) -> list[Reply]:
     second = second_thread(turn.intent, turn.threads, offered)
     if second is None:
         return replies
-    last = replies[-1]
     button = Button(topics()[second], Intent(second).pack())
+    last = replies[-1]
+    if last.buttons:  # an offer of its own (an exercise, a reflection): the thread stands apart
+        return [*replies, Reply(text("also_mentioned"), (button,))]
     said = f"{last.text}\n\n{text('also_mentioned')}"
-    return [*replies[:-1], replace(last, text=said, buttons=(*last.buttons, button))]
+    return [*replies[:-1], replace(last, text=said, buttons=(button,))]
 
 
 def likely_topics(ranking: tuple[tuple[str, float], ...]) -> list[Button]:

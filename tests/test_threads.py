@@ -45,11 +45,20 @@ def turn(threads, intent="self_doubt", actions=("utter_self_doubt",)) -> Turn:
 REPLY = [Reply("It isn't your fault.", (Button("Breathe", "ex:menu"),))]
 
 
-def test_the_surest_other_topic_is_added_after_the_replys_own_buttons():
+def test_the_surest_other_topic_is_offered_under_the_reply():
     threads = (("self_doubt", 0.99), ("checking_urge", 0.91), ("anxiety_spike", 0.85))
-    [reply] = also_mentioned(turn(threads), REPLY)
+    [reply] = also_mentioned(turn(threads), [Reply("It isn't your fault.")])
+    assert reply.text.startswith("It isn't your fault.")
     assert reply.text.endswith(text("also_mentioned"))
-    assert [b.payload for b in reply.buttons] == ["ex:menu", Intent("checking_urge").pack()]
+    assert [b.payload for b in reply.buttons] == [Intent("checking_urge").pack()]
+
+
+def test_a_reply_with_an_offer_of_its_own_keeps_it_and_the_thread_stands_apart():
+    threads = (("checking_urge", 0.91),)
+    offer, thread = also_mentioned(turn(threads), REPLY)
+    assert offer == REPLY[0]
+    assert thread.text == text("also_mentioned")
+    assert [b.payload for b in thread.buttons] == [Intent("checking_urge").pack()]
 
 
 def test_no_second_thread_when_no_sentence_is_sure_of_another_topic():
