@@ -106,3 +106,27 @@ def test_the_fast_scorer_matches_scikit_learns_transform(storage, context):
     expected = np.exp(reference - reference.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
     np.testing.assert_allclose(classifier.predict_proba(messages), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_the_off_topic_offset_lowers_only_the_off_topic_odds(storage, context):
+    examples = {**EXAMPLES, "out_of_scope": ["whats the weather", "write me a poem", "2+2"]}
+    resource = Resource("off_topic")
+    plain = LinearIntentClassifier.create({}, storage, resource, context)
+    messages = [_message(t, i) for i, texts in examples.items() for t in texts]
+    plain.fit(messages, [m.get(INTENT) for m in messages])
+    offset = LinearIntentClassifier(
+        {"off_topic_offset": 2.0},
+        storage,
+        resource,
+        plain.vectorizers,
+        plain.coef,
+        plain.intercept,
+        plain.classes,
+    )
+    said = [_message("is it the weather or should i leave")]
+    before, after = plain.predict_proba(said)[0], offset.predict_proba(said)[0]
+    off, leave = plain.classes.index("out_of_scope"), plain.classes.index("stay_or_leave")
+    # The off-topic odds against any other class shrink by e^2; the others' odds stay.
+    assert after[off] / after[leave] == pytest.approx(before[off] / before[leave] / np.e**2)
+    greet = plain.classes.index("greet")
+    assert after[greet] / after[leave] == pytest.approx(before[greet] / before[leave])

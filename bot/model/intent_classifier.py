@@ -40,6 +40,7 @@ MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 # In the parse result beside intent_ranking: the intents of the message's sentences read alone.
 THREADS = "threads"
+OFF_TOPIC = "out_of_scope"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -63,6 +64,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "char_max_ngram": 4,
             "max_iter": 3000,
             "ranking_length": LABEL_RANKING_LENGTH,
+            # Subtracted from the out_of_scope score, a prior for a class over-represented
+            # among long messages (config.yml says why and how much).
+            "off_topic_offset": 0.0,
         }
 
     @classmethod
@@ -148,8 +152,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 self._scorer.scores(t, e) + self.intercept
                 for t, e in zip(texts, embeddings, strict=True)
             ]
-        )
-        return linear.softmax(scores.astype(np.float64))
+        ).astype(np.float64)
+        if OFF_TOPIC in self.classes:
+            scores[:, self.classes.index(OFF_TOPIC)] -= self.config["off_topic_offset"]
+        return linear.softmax(scores)
 
     def threads(self, text: str) -> list[dict[str, Any]]:
         """What each sentence of a message reads as on its own, one entry an intent, surest
