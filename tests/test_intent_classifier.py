@@ -130,3 +130,18 @@ def test_the_off_topic_offset_lowers_only_the_off_topic_odds(storage, context):
     assert after[off] / after[leave] == pytest.approx(before[off] / before[leave] / np.e**2)
     greet = plain.classes.index("greet")
     assert after[greet] / after[leave] == pytest.approx(before[greet] / before[leave])
+
+
+def test_threads_can_be_left_unread(storage, context):
+    classifier, resource = _trained(storage, context)
+    unread = LinearIntentClassifier(
+        {"threads": False},
+        storage,
+        resource,
+        classifier.vectorizers,
+        classifier.coef,
+        classifier.intercept,
+        classifier.classes,
+    )
+    [message] = unread.process([_message("should i leave. i keep checking his phone.")])
+    assert message.get("threads") is None and message.get(INTENT) is not None

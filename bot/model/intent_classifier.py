@@ -67,6 +67,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             # Subtracted from the out_of_scope score, a prior for a class over-represented
             # among long messages (config.yml says why and how much).
             "off_topic_offset": 0.0,
+            # Read each sentence of a message for its other threads (off for cross-validation).
+            "threads": True,
         }
 
     @classmethod
@@ -189,7 +191,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             if self.config["ranking_length"] > 0:
                 ranking = ranking[: self.config["ranking_length"]]
             message.set("intent_ranking", ranking, add_to_output=True)
-            message.set(THREADS, self.threads(message.get(TEXT)), add_to_output=True)
+            if self.config["threads"]:
+                message.set(THREADS, self.threads(message.get(TEXT)), add_to_output=True)
         return messages
 
     def persist(self) -> None:
