@@ -450,11 +450,14 @@ def also_mentioned(turn: Turn, replies: list[Reply]) -> list[Reply]:
     if second is None:
         return replies
     button = Button(topics()[second], Intent(second).pack())
-    last = replies[-1]
-    if last.buttons:  # an offer of its own (an exercise, a reflection): the thread stands apart
+    # Under the last reply that offers nothing of its own: an offer's buttons (an exercise) are
+    # explained by its own words, and a fourth button there would not be.
+    plain = [i for i, reply in enumerate(replies) if reply.text and not reply.buttons]
+    if not plain:
         return [*replies, Reply(text("also_mentioned"), (button,))]
-    said = f"{last.text}\n\n{text('also_mentioned')}"
-    return [*replies[:-1], replace(last, text=said, buttons=(button,))]
+    at = plain[-1]
+    said = f"{replies[at].text}\n\n{text('also_mentioned')}"
+    return [*replies[:at], replace(replies[at], text=said, buttons=(button,)), *replies[at + 1 :]]
 
 
 def likely_topics(ranking: tuple[tuple[str, float], ...]) -> list[Button]:

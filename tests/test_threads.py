@@ -38,6 +38,12 @@ async def test_a_one_line_message_has_no_second_thread(conversation):
     assert all(text("also_mentioned") not in r.text for r in replies)
 
 
+async def test_fragments_of_one_thought_are_not_threads(conversation):
+    # Three sends read as one turn (bot/turns.py): each fragment alone says too little.
+    replies = await conversation.on_text(53, "he hasnt texted\nits been 4 hours\ni feel sick")
+    assert all(text("also_mentioned") not in r.text for r in replies)
+
+
 def turn(threads, intent="self_doubt", actions=("utter_self_doubt",)) -> Turn:
     return Turn(replies=[], intent=intent, confidence=0.9, threads=threads, actions=actions)
 
@@ -53,12 +59,16 @@ def test_the_surest_other_topic_is_offered_under_the_reply():
     assert [b.payload for b in reply.buttons] == [Intent("checking_urge").pack()]
 
 
-def test_a_reply_with_an_offer_of_its_own_keeps_it_and_the_thread_stands_apart():
+def test_an_offer_keeps_its_own_buttons_and_the_thread_goes_under_the_words_before_it():
     threads = (("checking_urge", 0.91),)
-    offer, thread = also_mentioned(turn(threads), REPLY)
+    said = Reply("That pull is strong.")
+    words, offer = also_mentioned(turn(threads), [said, *REPLY])
     assert offer == REPLY[0]
-    assert thread.text == text("also_mentioned")
-    assert [b.payload for b in thread.buttons] == [Intent("checking_urge").pack()]
+    assert words.text == f"That pull is strong.\n\n{text('also_mentioned')}"
+    assert [b.payload for b in words.buttons] == [Intent("checking_urge").pack()]
+    # With no reply free of buttons, the thread comes as a message of its own.
+    offer, thread = also_mentioned(turn(threads), REPLY)
+    assert offer == REPLY[0] and thread.text == text("also_mentioned")
 
 
 def test_no_second_thread_when_no_sentence_is_sure_of_another_topic():

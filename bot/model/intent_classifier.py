@@ -41,6 +41,7 @@ META_FILE = "meta.json"
 # In the parse result beside intent_ranking: the intents of the message's sentences read alone.
 THREADS = "threads"
 OFF_TOPIC = "out_of_scope"
+THREAD_MIN_WORDS = 5
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -163,7 +164,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """What each sentence of a message reads as on its own, one entry an intent, surest
         first. A long message often carries a second thread (the partner's lies, and then the
         urge to check their phone) that the whole message's top intent leaves out."""
-        parts = units(text)[1:]
+        # A fragment ("its been 4 hours") says too little alone to be a thread of its own.
+        parts = [part for part in units(text)[1:] if len(part.split()) >= THREAD_MIN_WORDS]
         if not parts:
             return []
         # The screen embedded these same parts on the encoder's thread (bot/safety.py).
