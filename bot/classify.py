@@ -6,7 +6,7 @@ import json
 from typing import IO
 
 from bot import crisis_model, safety
-from bot.dialogue import MAX_NLU_CHARS, load_agent
+from bot.dialogue import MAX_NLU_CHARS, load_agent, ranked
 from bot.settings import Settings
 from bot.threads import second_thread
 
@@ -26,15 +26,16 @@ async def classify_stream(settings: Settings, stdin: IO[str], stdout: IO[str]) -
     agent = load_agent(settings.model_path)
     from bot.model.encoder import shared_encoder
 
-    encode = shared_encoder().encode_many if crisis_model.loaded() is not None else None
+    encode = shared_encoder().encode_kept if crisis_model.loaded() is not None else None
     for line in stdin:
         message = line.rstrip("\n")
         if not message.strip():
             continue
+        # The screen first: the model then takes the sentence embeddings it computed.
+        verdict = safety.assess_now(message, encode)
         parsed = await agent.parse_message(message[:MAX_NLU_CHARS])
         intent, confidence, fallback = top_intent(parsed)
-        threads = tuple((t["name"], t["confidence"]) for t in parsed.get("threads") or [])
-        verdict = safety.assess_now(message, encode)
+        threads = ranked(parsed.get("threads"))
         if (
             verdict.tier is None
             and intent in safety.CATEGORIES

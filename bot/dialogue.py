@@ -328,10 +328,8 @@ class Dialogue:
             replies=[to_reply(m) for m in channel.messages],
             intent=heard.get("name"),
             confidence=float(heard.get("confidence") or 0.0),
-            ranking=tuple(
-                (r["name"], float(r["confidence"])) for r in parsed.get("intent_ranking") or []
-            ),
-            threads=tuple((r["name"], float(r["confidence"])) for r in parsed.get("threads") or []),
+            ranking=ranked(parsed.get("intent_ranking")),
+            threads=ranked(parsed.get("threads")),
             actions=actions,
             entities={
                 "/".join(filter(None, (e["entity"], e.get("role")))): str(e["value"])
@@ -366,6 +364,11 @@ async def _prepare_embedding(text: str) -> None:
 
     # Its sentences too: the classifier reads them for the message's other threads.
     await shared_encoder().embed(units(text))
+
+
+def ranked(entries: list[dict] | None) -> tuple[tuple[str, float], ...]:
+    """(name, confidence) pairs from the parse's intent_ranking or threads."""
+    return tuple((e["name"], float(e["confidence"])) for e in entries or [])
 
 
 def to_reply(message: dict[str, Any]) -> Reply:

@@ -128,6 +128,16 @@ class SentenceEncoder:
         vector = self._prepared.pop(text, None)
         return vector if vector is not None else self.encode(text)
 
+    def encode_kept(self, texts: list[str]) -> np.ndarray:
+        """`encode_many`, keeping the vectors for `take` as `embed` does, without an event loop
+        (`python -m bot classify` screens a message, then the model reads the same texts)."""
+        vectors = self.encode_many(texts)
+        for text, vector in zip(texts, vectors, strict=True):
+            self._prepared[text] = vector
+        while len(self._prepared) > PREPARED_KEPT:
+            self._prepared.popitem(last=False)
+        return vectors
+
     def take_many(self, texts: list[str]) -> np.ndarray:
         """`take` for several texts; those not prepared are computed here in one batch."""
         vectors = [self._prepared.pop(text, None) for text in texts]

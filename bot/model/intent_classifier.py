@@ -164,12 +164,17 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """What each sentence of a message reads as on its own, one entry an intent, surest
         first. A long message often carries a second thread (the partner's lies, and then the
         urge to check their phone) that the whole message's top intent leaves out."""
-        # A fragment ("its been 4 hours") says too little alone to be a thread of its own.
-        parts = [part for part in units(text)[1:] if len(part.split()) >= THREAD_MIN_WORDS]
+        parts = units(text)[1:]
         if not parts:
             return []
-        # The screen embedded these same parts on the encoder's thread (bot/safety.py).
-        probs = self._probabilities(parts, shared_encoder().take_many(parts))
+        # The screen embedded these same parts on the encoder's thread (bot/safety.py); all are
+        # taken, so none is left behind in the encoder's cache.
+        vectors = shared_encoder().take_many(parts)
+        # A fragment ("its been 4 hours") says too little alone to be a thread of its own.
+        read = [i for i, part in enumerate(parts) if len(part.split()) >= THREAD_MIN_WORDS]
+        if not read:
+            return []
+        probs = self._probabilities([parts[i] for i in read], vectors[read])
         best: dict[str, float] = {}
         for row in probs:
             i = int(row.argmax())
