@@ -18,6 +18,7 @@ from bot.dialogue import Dialogue, ModelUnavailable, Turn
 from bot.flows import CONVERSATION_SECONDS, REAL_TIME, Flow
 from bot.flows.position import POSITION
 from bot.logs import user_tag
+from bot.model.sentences import is_long
 from bot.payloads import (
     Country,
     ExerciseMenu,
@@ -334,7 +335,7 @@ class Conversation:
             # (A weak signal in an answer to the bot's question: the answer is heard.)
         if "said_more" in memory:  # understood now: the next unsure reply is a first again
             await self.store.forget(user_id, "said_more")
-        replies = await self._render(user_id, turn)
+        replies = await self._render(user_id, turn, message)
         if not disclosed:  # after a disclosure the last button is the helplines'
             replies = also_mentioned(turn, replies)
         if disclosed and replies and not replies[-1].buttons:
@@ -360,12 +361,15 @@ class Conversation:
             return unsure(text("unsure_again"), turn.ranking, listen=True)
         return Reply(text("say_more"))
 
-    async def _render(self, user_id: int, turn: Turn) -> list[Reply]:
+    async def _render(self, user_id: int, turn: Turn, message: str = "") -> list[Reply]:
         fallback = next(
             (r.custom["fallback"] for r in turn.replies if r.custom.get("fallback")), None
         )
         if fallback:
             said = next((r.text for r in turn.replies if r.text), "")
+            if fallback is True and is_long(message):
+                # Not "I didn't catch that" to someone who wrote a paragraph (bot/model/fallback.py)
+                said = text("unsure_long")
             # The second in a row also offers simply to listen (domain.yml: utter_default_again).
             return [unsure(said, turn.ranking, listen=fallback == "again")]
         replies: list[Reply] = []

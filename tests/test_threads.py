@@ -11,10 +11,11 @@ from bot.replies import Button, Reply
 from bot.texts import text
 from bot.threads import THREAD_CONFIDENCE
 
+# Under 30 words: a longer message needs more confidence for a topic reply, and one about two
+# things at once is often below it (tests/test_long_fallback.py).
 TWO_THREADS = (
-    "My husband cheated two years ago and we decided to stay together. Most days are ok now. "
-    "But when he is late from work my chest gets tight and I want to look through his phone. "
-    "Also I keep wondering if I am just not enough for him, maybe it is my fault."
+    "When my girlfriend goes out with her friends I cant stop checking her location every ten "
+    "minutes. Separately, I keep wondering if I am just not enough for her."
 )
 
 
@@ -26,9 +27,9 @@ async def test_a_long_message_about_two_things_offers_the_second(conversation):
     turns: list[Turn] = []
     conversation.on_turn = lambda user, message, turn: turns.append(turn)
     replies = await conversation.on_text(51, TWO_THREADS)
-    last = replies[-1]
-    assert text("also_mentioned") in last.text
-    [offered] = topic_buttons(last)
+    # Under the last reply without an offer of its own (an exercise offer keeps its buttons).
+    [under] = [r for r in replies if text("also_mentioned") in r.text]
+    [offered] = topic_buttons(under)
     # Another topic than the one the reply answered.
     assert offered != Intent(turns[0].intent).pack()
 

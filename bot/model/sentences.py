@@ -15,6 +15,9 @@ import re
 WINDOW_WORDS = 24
 WINDOW_STEP = 12
 MAX_UNITS = 24  # beyond this a 5,000-character message costs more than it can tell us
+# From this many words a message is long: real long questions read as several threads, and a
+# topic reply needs more confidence (bot/model/fallback.py).
+LONG_WORDS = 30
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*|(?<=[.!?])(?=[A-Z])")
 
@@ -34,3 +37,7 @@ def units(text: str) -> list[str]:
             parts.append(" ".join(words[start : start + WINDOW_WORDS]))
     parts = [p for p in parts if p != text]
     return [text, *parts[: MAX_UNITS - 1]] if parts else [text]
+
+
+def is_long(text: str) -> bool:
+    return len(text.split()) >= LONG_WORDS
