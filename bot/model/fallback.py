@@ -3,7 +3,7 @@
 The classifier learned from messages of a line or two. On long real questions (several threads,
 the backstory first) its confidence promises more than it keeps: on ../shared/external's
 development set, messages of 30 words or more whose top topic scored 0.5-0.9 had it right
-about 57% of the time. Below `long_threshold` such a message gets the "which of these?" buttons,
+58% of the time. Below `long_threshold` such a message gets the "which of these?" buttons,
 which held the right topic for about three in four of them, instead of a reply on a topic that is
 as likely wrong as right. Off topic is left to the ordinary threshold: its reply already offers
 the likeliest topics.
