@@ -89,6 +89,8 @@ _REWRITES_RE = [(re.compile(p), r) for p, r in _REWRITES]
 def normalise(text: str) -> str:
     """Lowercase, plain punctuation, no leetspeak in words, no stretched letters, no codes."""
     text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC).lower()
+    # Accents folded away: phones often drop them, so "está" and "esta" are one word to the rules.
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     # Digits and symbols turn into letters only between letters ("k1ll", "su1c1de"), so "4 hours"
     # and "3am" keep their numbers; a leading "$" is an "s" ("$uicide").
     text = re.sub(r"(?<=[a-z])[0-9@$!]+(?=[a-z])", lambda m: m.group(0).translate(_LEET), text)
@@ -291,6 +293,7 @@ def matches(text: str) -> list[tuple[Category, str]]:
 _NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"})
 _STILL_CRISIS_AFTER_NEGATION = frozenset(
     {"stop", "help", "resist", "control", "handle", "bear", "cope", "go", "keep", "stand", "wait"}
+    | {"joking", "kidding"}  # "i'm not joking, i want to die"
 )
 _OTHERS = frozenset(
     "he she they him her them mum mom mother dad father sister brother friend ex husband wife "
@@ -302,7 +305,17 @@ _PAST = re.compile(
     r"|\bwhen i was\b|\bused to\b|\bback (?:then|in)\b|\bin the past\b|\blong behind me\b"
     r"|\bclean for\b|\bthat was\b"
     r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place)(?: now)?\b"
+    r"|\bas a (?:child|kid|little girl|little boy)\b|\bgrowing up\b"
+    r"|\b(?:in|throughout|during) (?:my|her|his|their) childhood\b"
 )
+# A sentence that laughs at itself ("i wanted to die 😂", "kms lol") and words in quotation marks
+# (someone else's, or said before) leave a phrase in doubt: the detector then decides whether
+# to ask. Crying emoji are not here: they are used for real distress as often as for laughter.
+_JOKING = re.compile(
+    r"😂|🤣|💀|😆|😹|🙄|\b(?:lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|jk|just kidding)\b", re.I
+)
+# Double quotes, or single ones that are not apostrophes ("texted me 'I want to die' at 1am").
+_QUOTED = re.compile(r"""["“”„«»][^"“”„«»]{1,80}["“”„«»]|(?<!\w)['‘][^'‘’\n]{2,80}['’](?!\w)""")
 
 
 PAST_WINDOW = 10  # words either side of a phrase
@@ -330,9 +343,30 @@ def _someone_elses(doc, start: int, end: int) -> bool:
 
 def rule_findings(text: str) -> dict[str, bool]:
     """The categories the rules found, each True when at least one of its phrases stands
-    undoubted by its context (see `_PAST` and the two checks above)."""
+    undoubted by its context (see `_PAST`, `_JOKING` and the two checks above)."""
     if not text or not text.strip():
         return {}
+    findings = _findings(text)
+    earnest = _earnest(text)
+    if findings and earnest != text:
+        said = _findings(earnest) if earnest.strip() else {}
+        findings = {label: sure and said.get(label, False) for label, sure in findings.items()}
+    return findings
+
+
+def _earnest(text: str) -> str:
+    """The text without quoted words and without the sentences that laugh at themselves."""
+    from bot.model.sentences import units
+
+    if not (_JOKING.search(text) or _QUOTED.search(text)):
+        return text
+    unquoted = _QUOTED.sub(" ", text)
+    parts = units(unquoted)
+    sentences = parts[1:] if len(parts) > 1 else parts
+    return " ".join(s for s in sentences if not _JOKING.search(s))
+
+
+def _findings(text: str) -> dict[str, bool]:
     doc, spans = _spans(text)
     findings: dict[str, bool] = {}
     for label, start, end in spans:

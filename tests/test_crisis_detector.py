@@ -46,10 +46,13 @@ def test_every_crisis_of_the_older_sets_is_answered_or_asked_about(encode, name)
 # 0.032 with the detector of 2026-12-07); E's first look flagged 0.970, replied to 0.909 and gave
 # a crisis reply to 0.055 of its calm messages (docs/quality.md).
 UNSEEN = {
-    "safety_fresh_d.tsv": {"reply_or_ask": 0.97, "reply": 0.89, "false_reply": 0.04, "ask": 0.09},
+    "safety_fresh_d.tsv": {"reply_or_ask": 0.97, "reply": 0.89, "false_reply": 0.04, "ask": 0.10},
     "safety_fresh_e.tsv": {"reply_or_ask": 0.96, "reply": 0.90, "false_reply": 0.06, "ask": 0.10},
     # First look 2026-12-07: 0.982 / 0.953 / 0.035 / 0.124 (its asks on calm rows are over the bar).
     "safety_fresh_f.tsv": {"reply_or_ask": 0.97, "reply": 0.94, "false_reply": 0.04, "ask": 0.13},
+    # First look 2026-12-07: 0.906 / 0.850 / 0.056 / 0.119; then other languages in the rules,
+    # and jokes and quoted words left in doubt: 0.956 / 0.856 / 0.050 / 0.113.
+    "safety_fresh_g.tsv": {"reply_or_ask": 0.95, "reply": 0.85, "false_reply": 0.06, "ask": 0.12},
 }
 
 

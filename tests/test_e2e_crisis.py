@@ -11,7 +11,9 @@ from tests.test_e2e_safety import USER, choose_country, texts
 # Asked about rather than decided: hints the detector is unsure of. The second is the journal
 # answer that once lost its entry to a false alarm (issue 11).
 UNSURE = "everything feels pointless lately and i keep thinking about disappearing"
-JOURNAL_ANSWER = "someone who notices when im not ok without me having to spell it out"
+# A journal answer the screen asks about (it did about "someone who notices when im not ok
+# without me having to spell it out" until the detector learned calm look-alikes, 2026-12-07).
+JOURNAL_ANSWER = "that i wouldnt have to hurt myself to feel something"
 
 
 def buttons(message: dict) -> list[str]:
