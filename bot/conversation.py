@@ -361,7 +361,7 @@ class Conversation:
             return unsure(text("unsure_again"), turn.ranking, listen=True)
         return Reply(text("say_more"))
 
-    async def _render(self, user_id: int, turn: Turn, message: str = "") -> list[Reply]:
+    async def _render(self, user_id: int, turn: Turn, message: str) -> list[Reply]:
         fallback = next(
             (r.custom["fallback"] for r in turn.replies if r.custom.get("fallback")), None
         )

@@ -501,8 +501,11 @@ def _detector_ready() -> bool:
 def _conclude(text: str, findings: dict[str, bool], units, vectors) -> Verdict:
     """The verdict from the rules' findings and, when there are embeddings, the detector's."""
     verdict = decide(findings, _scores(units, vectors) if units else None)
-    if verdict.crisis and is_urgent(text):
-        return Verdict(verdict.tier, verdict.category, urgent=True)
+    # A phrase the rules stand by, with danger now ("me tomé todas las pastillas hace un rato"),
+    # is not held back for a question because the detector, which reads English, heard nothing.
+    undoubted = verdict.crisis or (verdict.ask and findings.get(verdict.ask))
+    if undoubted and is_urgent(text):
+        return Verdict("crisis", verdict.category, urgent=True)
     return verdict
 
 

@@ -103,3 +103,10 @@ def test_a_saved_model_scores_as_the_trained_one(tmp_path):
     np.testing.assert_allclose(
         again.probabilities(texts, vectors), model.probabilities(texts, vectors), rtol=1e-5
     )
+
+
+def test_a_crisis_in_another_language_with_danger_now_gets_the_crisis_reply(encode):
+    # The detector reads English and hears nothing here; the rules' undoubted, urgent phrase
+    # is not held back for a question.
+    v = safety.assess_now("ya no puedo más, me tomé todas las pastillas hace un rato", encode)
+    assert (v.crisis, v.urgent) == ("self_harm", True)
