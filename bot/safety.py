@@ -411,6 +411,11 @@ PART_ASK = 0.70
 # A rule's phrase with a detector this sure there is no crisis ("i'm not suicidal", "cut myself
 # a slice of cake") is asked about instead of answered as a crisis.
 RULE_DOUBT = 0.10
+# A phrase the rules themselves doubt (negated, someone else's, over and past, laughed at,
+# quoted) is asked about only when the detector half agrees. At RULE_DOUBT it asked about one calm
+# message in ten on the blind sets past their first look ("used to self harm in high school, 6 yrs
+# clean now"); at 0.40 one in fourteen, with no crisis in any set less flagged (docs/quality.md).
+DOUBTED_HEARD = 0.40
 # Lowered from 0.90 after the last blind set's first look; on the development set it changed
 # nothing.
 OTHER_SURE = 0.60
@@ -473,7 +478,7 @@ def decide(findings: dict[str, bool], scores: dict[str, tuple[float, float]] | N
         if scores[c][0] >= ASK
         or scores[c][1] >= PART_ASK
         or findings.get(c)
-        or (c in findings and heard[c])
+        or (c in findings and max(scores[c]) >= DOUBTED_HEARD)
     ]
     if unsure:
         return Verdict("ask", max(unsure, key=strength))
@@ -498,14 +503,31 @@ def _detector_ready() -> bool:
     return encoder_if_loaded() is not None and crisis_model.loaded() is not None
 
 
+# Below this share of everyday English words a message of ENGLISH_MIN_WORDS or more is in
+# another language: every English message of the project's safety sets has at least 0.22, the
+# Spanish, Portuguese, French and German ones at most 0.19.
+ENGLISH_SHARE = 0.2
+ENGLISH_MIN_WORDS = 6
+
+
+def reads_as_english(text: str) -> bool:
+    words = re.findall(r"[a-z']+", normalise(text))
+    if len(words) < ENGLISH_MIN_WORDS:
+        return True
+    common = _common_words()
+    return sum(w in common for w in words) / len(words) >= ENGLISH_SHARE
+
+
 def _conclude(text: str, findings: dict[str, bool], units, vectors) -> Verdict:
     """The verdict from the rules' findings and, when there are embeddings, the detector's."""
     verdict = decide(findings, _scores(units, vectors) if units else None)
-    # A phrase the rules stand by, with danger now ("me tomé todas las pastillas hace un rato"),
-    # is not held back for a question because the detector, which reads English, heard nothing.
+    # The detector reads English. A phrase the rules stand by is not held back for a question
+    # because it heard nothing, when there is danger now ("me tomé todas las pastillas hace un
+    # rato") or the message is in a language it cannot read ("je veux mourir. sérieux.").
     undoubted = verdict.crisis or (verdict.ask and findings.get(verdict.ask))
-    if undoubted and is_urgent(text):
-        return Verdict("crisis", verdict.category, urgent=True)
+    urgent = bool(undoubted) and is_urgent(text)
+    if undoubted and (urgent or not reads_as_english(text)):
+        return Verdict("crisis", verdict.category, urgent=urgent)
     return verdict
 
 

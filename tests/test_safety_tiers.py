@@ -9,7 +9,7 @@ import pytest
 
 from bot.conversation import _is_clear_no
 from bot.model.sentences import MAX_UNITS, units
-from bot.safety import ASK, PART_SURE, RULE_DOUBT, SURE, decide, rule_findings
+from bot.safety import ASK, DOUBTED_HEARD, PART_SURE, RULE_DOUBT, SURE, decide, rule_findings
 
 
 def scores(self_harm=(0.0, 0.0), abuse=(0.0, 0.0), other=(0.0, 0.0)):
@@ -41,8 +41,9 @@ def test_a_rule_the_detector_confidently_doubts_is_asked_about_not_answered():
 
 
 def test_a_phrase_in_doubting_context_asks_only_when_the_detector_hears_it_too():
-    assert decide({"self_harm": False}, scores(self_harm=(RULE_DOUBT, 0.0))).ask == "self_harm"
-    assert decide({"self_harm": False}, scores(self_harm=(RULE_DOUBT / 2, 0.0))).tier is None
+    heard = decide({"self_harm": False}, scores(self_harm=(0.0, DOUBTED_HEARD)))
+    assert heard.ask == "self_harm"
+    assert decide({"self_harm": False}, scores(self_harm=(DOUBTED_HEARD - 0.01, 0.0))).tier is None
     # without the detector, every phrase is answered
     assert decide({"self_harm": False}, None).crisis == "self_harm"
 
