@@ -142,7 +142,16 @@ class Conversation:
             replies = await flow.on_text(user_id, message)
             if replies is not None:
                 return await self._handed_back(user_id, replies)
+        if not safety.reads_as_english(message):
+            return await self._other_language(user_id)
         return await self._dialogue(user_id, message)
+
+    async def _other_language(self, user_id: int) -> list[Reply]:
+        """The model reads English only: rather than a topic guessed from words it cannot read,
+        say so, and show the helplines, since the screen may have missed danger in this language
+        too. (A flow's step, such as a journal entry, still takes any language.)"""
+        parts = [text("other_language"), *_every_line(await self.store.country(user_id))]
+        return [Reply("\n\n".join(parts)), Reply(text("other_language_again"))]
 
     async def _handed_back(self, user_id: int, replies: list[Reply]) -> list[Reply]:
         """A flow may hand the turn back to the dialogue (`then_intent`): its reply follows."""

@@ -294,6 +294,7 @@ _NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"})
 _STILL_CRISIS_AFTER_NEGATION = frozenset(
     {"stop", "help", "resist", "control", "handle", "bear", "cope", "go", "keep", "stand", "wait"}
     | {"joking", "kidding"}  # "i'm not joking, i want to die"
+    | {"have", "need"}  # "so i wouldn't have to hurt myself to feel something" says it is done
 )
 _OTHERS = frozenset(
     "he she they him her them mum mom mother dad father sister brother friend ex husband wife "
@@ -303,7 +304,8 @@ _PAST = re.compile(
     r"\b(?:\d+ |a few |few |many |several |two |three |four |five |six |seven |eight |nine |ten |)"
     r"(?:years?|months?|yrs?) ago\b|\b(?:in|back in|since|until) (?:19|20)\d\d\b"
     r"|\bwhen i was\b|\bused to\b|\bback (?:then|in)\b|\bin the past\b|\blong behind me\b"
-    r"|\bclean for\b|\bthat was\b"
+    r"|\bclean for\b|\b(?:\d+|a|one|two|three|four|five|six|ten) (?:years?|months?|yrs?) clean\b"
+    r"|\bthat was\b"
     r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place)(?: now)?\b"
     r"|\bas a (?:child|kid|little girl|little boy)\b|\bgrowing up\b"
     r"|\b(?:in|throughout|during) (?:my|her|his|their) childhood\b"

@@ -13,7 +13,7 @@ from tests.test_e2e_safety import USER, choose_country, texts
 UNSURE = "everything feels pointless lately and i keep thinking about disappearing"
 # A journal answer the screen asks about (it did about "someone who notices when im not ok
 # without me having to spell it out" until the detector learned calm look-alikes, 2026-12-07).
-JOURNAL_ANSWER = "that i wouldnt have to hurt myself to feel something"
+JOURNAL_ANSWER = "a version of me that doesnt want to cut myself every time he goes quiet"
 
 
 def buttons(message: dict) -> list[str]:
