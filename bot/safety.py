@@ -290,7 +290,10 @@ def matches(text: str) -> list[tuple[Category, str]]:
 # that is over ("i self harmed when i was 16, clean for 18 years"). A doubted phrase is only a
 # reason to ask, and only when the detector hears something too; while the detector is not
 # loaded every phrase still gets the crisis reply.
-_NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"})
+# English, then the plain "not" of the other languages the rules hold ("bin nicht suizidal").
+_NEGATIONS = frozenset({"not", "never", "no", "nobody", "nothing"}) | frozenset(
+    "nicht kein keine non nao pas niet geen nie ne не nu tidak nggak gak bukan hindi nahi".split()
+)
 _STILL_CRISIS_AFTER_NEGATION = frozenset(
     {"stop", "help", "resist", "control", "handle", "bear", "cope", "go", "keep", "stand", "wait"}
     | {"joking", "kidding"}  # "i'm not joking, i want to die"
@@ -305,7 +308,7 @@ _PAST = re.compile(
     r"(?:years?|months?|yrs?) ago\b|\b(?:in|back in|since|until) (?:19|20)\d\d\b"
     r"|\bwhen i was\b|\bused to\b|\bback (?:then|in)\b|\bin the past\b|\blong behind me\b"
     r"|\bclean for\b|\b(?:\d+|a|one|two|three|four|five|six|ten) (?:years?|months?|yrs?) clean\b"
-    r"|\bthat was\b"
+    r"|\bthat was\b|\blast year\b"
     r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place)(?: now)?\b"
     r"|\bas a (?:child|kid|little girl|little boy)\b|\bgrowing up\b"
     r"|\b(?:in|throughout|during) (?:my|her|his|their) childhood\b"
