@@ -298,6 +298,8 @@ _STILL_CRISIS_AFTER_NEGATION = frozenset(
     {"stop", "help", "resist", "control", "handle", "bear", "cope", "go", "keep", "stand", "wait"}
     | {"joking", "kidding"}  # "i'm not joking, i want to die"
     | {"have", "need"}  # "so i wouldn't have to hurt myself to feel something" says it is done
+    # "can't take it any more" in the other languages: distress, not a denial
+    | {"aguento", "aguanto", "puedo", "posso", "kann", "peux", "riesco", "wytrzymam"}
 )
 _OTHERS = frozenset(
     "he she they him her them mum mom mother dad father sister brother friend ex husband wife "
