@@ -49,10 +49,16 @@ UNSEEN = {
     "safety_fresh_d.tsv": {"reply_or_ask": 0.97, "reply": 0.89, "false_reply": 0.04, "ask": 0.10},
     "safety_fresh_e.tsv": {"reply_or_ask": 0.96, "reply": 0.90, "false_reply": 0.06, "ask": 0.10},
     # First look 2026-12-07: 0.982 / 0.953 / 0.035 / 0.124 (its asks on calm rows are over the bar).
-    "safety_fresh_f.tsv": {"reply_or_ask": 0.97, "reply": 0.94, "false_reply": 0.04, "ask": 0.13},
+    "safety_fresh_f.tsv": {"reply_or_ask": 0.97, "reply": 0.94, "false_reply": 0.04, "ask": 0.09},
     # First look 2026-12-07: 0.906 / 0.850 / 0.056 / 0.119; then other languages in the rules,
     # and jokes and quoted words left in doubt: 0.956 / 0.856 / 0.050 / 0.113.
-    "safety_fresh_g.tsv": {"reply_or_ask": 0.95, "reply": 0.85, "false_reply": 0.06, "ask": 0.12},
+    # A doubted phrase asked about only at 0.40 brought G's asks to 0.087 and F's to 0.076.
+    "safety_fresh_g.tsv": {"reply_or_ask": 0.95, "reply": 0.86, "false_reply": 0.06, "ask": 0.10},
+    # First look 2026-12-07: 0.841 / 0.792 / 0.028 / 0.047, most misses in other languages;
+    # with the phrases of 14 languages: 0.923 / 0.884 / 0.033 / 0.047.
+    "safety_fresh_h.tsv": {"reply_or_ask": 0.91, "reply": 0.87, "false_reply": 0.04, "ask": 0.06},
+    # First look 2026-12-07: 0.944 / 0.883 / 0.058 / 0.042.
+    "safety_fresh_i.tsv": {"reply_or_ask": 0.94, "reply": 0.88, "false_reply": 0.055, "ask": 0.06},
 }
 
 
