@@ -306,11 +306,15 @@ _OTHERS = frozenset(
     "partner boyfriend girlfriend cousin son daughter roommate flatmate mate aunt uncle".split()
 )
 _PAST = re.compile(
-    r"\b(?:\d+ |a few |few |many |several |two |three |four |five |six |seven |eight |nine |ten |)"
+    r"\b(?:\d+ |a few |few |many |several |two |three |four |five |six |seven |eight |nine |ten "
+    r"|eleven |twelve |fifteen |twenty |thirty |a couple of |)"
     r"(?:years?|months?|yrs?) ago\b|\b(?:in|back in|since|until) (?:19|20)\d\d\b"
     r"|\bwhen i was\b|\bused to\b|\bback (?:then|in)\b|\bin the past\b|\blong behind me\b"
     r"|\bclean for\b|\b(?:\d+|a|one|two|three|four|five|six|ten) (?:years?|months?|yrs?) clean\b"
-    r"|\bthat was\b|\blast year\b"
+    r"|\bthat was\b|\blast year\b|\bfree of\b|\b\d+ (?:years?|yrs?) on\b"
+    # the same in the other languages the rules hold, accents folded: "me pegaba hace anos"
+    r"|\bhace (?:\d+ |unos |muchos |)(?:anos|meses)\b|\bha (?:\d+ |muitos |)anos\b"
+    r"|\bil y a \d+ ans\b|\bvor \d+ jahren\b|\baos \d\d\b|\ba los \d\d anos\b"
     r"|\bi am (?:safe|ok|okay|fine|doing (?:well|better)|in a (?:much )?better place)(?: now)?\b"
     r"|\bas a (?:child|kid|little girl|little boy)\b|\bgrowing up\b"
     r"|\b(?:in|throughout|during) (?:my|her|his|their) childhood\b"

@@ -312,5 +312,6 @@ def test_a_crisis_without_danger_right_now_is_not_urgent(message):
 
 def test_a_plain_crisis_in_another_language_stands_undoubted():
     # With the detector not loaded the rules decide alone: these get the crisis reply.
-    assert safety.rule_findings("ich will einfach nur sterben seit er weg ist") == {"self_harm": True}
+    said = "ich will einfach nur sterben seit er weg ist"
+    assert safety.rule_findings(said) == {"self_harm": True}
     assert safety.rule_findings("kocam beni dövüyor") == {"abuse": True}
