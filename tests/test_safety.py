@@ -104,15 +104,20 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
 
     global _REFERENCE
     if "_REFERENCE" not in globals():
-        _REFERENCE = Matcher(safety._nlp().vocab)
-        for label, patterns in safety._compiled().items():
-            if label != "urgent":  # its own Matcher, asked only once a message is a crisis
-                _REFERENCE.add(label, patterns)
+        # English alone, and English with the other languages (for a message that may not be
+        # English, `_perhaps_foreign`)
+        _REFERENCE = Matcher(safety._nlp().vocab), Matcher(safety._nlp().vocab)
+        for section, matchers in ((None, _REFERENCE), (safety.OTHER_LANGUAGES, _REFERENCE[1:])):
+            for label, patterns in safety._compiled(section).items():
+                if label != "urgent":  # its own Matcher, asked only once a message is a crisis
+                    for matcher in matchers:
+                        matcher.add(label, patterns)
     if not text.strip():
         return []
+    reference = _REFERENCE[1] if safety._perhaps_foreign(text) else _REFERENCE[0]
     doc = safety._lemmatised(normalise(text))
     found = sorted(
-        ((doc.vocab.strings[m], s, e) for m, s, e in _REFERENCE(doc)), key=lambda f: (f[1], f[2])
+        ((doc.vocab.strings[m], s, e) for m, s, e in reference(doc)), key=lambda f: (f[1], f[2])
     )
     idioms = [(s, e) for label, s, e in found if label == "not_crisis"]
     return [
@@ -145,7 +150,8 @@ def test_screening_while_the_rules_compile_on_another_thread(cases, monkeypatch)
 
     sample = cases[::5]
     expected = [screen(text) for _, text in sample]
-    patterns = sum(len(safety._compiled()[c]) for c in safety.CATEGORIES)
+    sections = (None, safety.OTHER_LANGUAGES)
+    patterns = sum(len(safety._compiled(s)[c]) for s in sections for c in safety.CATEGORIES)
     anchored = []
     anchor = safety._anchor
     monkeypatch.setattr(safety, "_anchor", lambda p: anchored.append(1) or anchor(p))
