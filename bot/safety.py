@@ -279,6 +279,12 @@ def _lemmatised(text: str):
     return doc
 
 
+def _run(matcher, doc) -> list:
+    """A Matcher's matches; an empty one (every phrase of a section anchored) is not asked, as
+    spaCy warns on each call to it."""
+    return matcher(doc) if len(matcher) else []
+
+
 def _rule_sets(text: str) -> list[_Rules]:
     return [_rules(), _rules(OTHER_LANGUAGES)] if _perhaps_foreign(text) else [_rules()]
 
@@ -290,12 +296,12 @@ def _spans(text: str):
         rule_sets = _rule_sets(text)
         found = set()  # a set: one Matcher reports a label's span once, too
         for rules in rule_sets:
-            found.update(rules.always(doc))
+            found.update(_run(rules.always, doc))
             if any(t.lemma_ in rules.lemmas or t.lower_ in rules.lowers for t in doc):
-                found.update(rules.anchored(doc))
+                found.update(_run(rules.anchored, doc))
         if not found:
             return doc, []
-        idioms = [(s, e) for rules in rule_sets for _, s, e in rules.idioms(doc)]
+        idioms = [(s, e) for rules in rule_sets for _, s, e in _run(rules.idioms, doc)]
         return doc, [
             (doc.vocab.strings[m], s, e)
             for m, s, e in sorted(found, key=lambda f: (f[1], f[2]))
@@ -429,7 +435,7 @@ def is_urgent(text: str) -> bool:
     """Danger happening now (an overdose taken, means in hand, someone at the door)."""
     with _SPACY:
         doc = _lemmatised(normalise(text))
-        return any(rules.urgent(doc) for rules in _rule_sets(text))
+        return any(_run(rules.urgent, doc) for rules in _rule_sets(text))
 
 
 # --- the three tiers -------------------------------------------------------------------------
