@@ -45,6 +45,8 @@ QUIET_SECONDS = 24 * 3600
 DISCLOSURE_SECONDS = 30 * 24 * 3600
 # A "could you say more?" within this long is the one before: the next unsure reply differs.
 FALLBACK_SECONDS = 15 * 60
+# Remembered when a message in another language got the "I read English only" reply.
+OTHER_LANGUAGE = "other_language"
 # "Are you safe?" asked longer ago than this is no longer what the next message answers.
 CHECK_ANSWER_SECONDS = 6 * 3600
 # A typed answer to "are you safe?" that is a clear no: it starts with a no and hedges nowhere.
@@ -150,7 +152,13 @@ class Conversation:
         """The model reads English only: rather than a topic guessed from words it cannot read,
         say so, and show the helplines, since the screen may have missed danger in this language
         too. (A flow's step, such as a journal entry, still takes any language.)"""
-        parts = [text("other_language"), *_every_line(await self.store.country(user_id))]
+        memory = await self.store.memory(user_id)
+        await self.store.remember(user_id, OTHER_LANGUAGE, "1")
+        country = await self.store.country(user_id)
+        if memory.get(OTHER_LANGUAGE, ("", 0.0))[1] >= time.time() - FALLBACK_SECONDS:
+            # Said a moment ago: not the same block again, the emergency number stays.
+            return [Reply("\n\n".join([text("other_language_still"), _emergency_line(country)]))]
+        parts = [text("other_language"), *_every_line(country)]
         return [Reply("\n\n".join(parts)), Reply(text("other_language_again"))]
 
     async def _handed_back(self, user_id: int, replies: list[Reply]) -> list[Reply]:

@@ -52,3 +52,13 @@ async def test_a_journal_entry_in_another_language_is_kept(conversation):
     await store.save_exercise(run)
     await conversation.on_text(52, NOT_ENGLISH[1])
     assert [e["entry"] for e in await store.journal_entries(52)] == [NOT_ENGLISH[1]]
+
+
+async def test_a_second_message_in_another_language_is_not_answered_with_the_same_block(
+    conversation,
+):
+    await conversation.set_country(53, "GB")
+    first, _ = await conversation.on_text(53, NOT_ENGLISH[0])
+    [again] = await conversation.on_text(53, NOT_ENGLISH[2])
+    assert again.text != first.text and "English" in again.text
+    assert "999" in again.text  # the emergency number stays
