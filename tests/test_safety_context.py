@@ -72,3 +72,25 @@ def test_a_plain_wish_to_die_stands(message):
 def test_panic_that_feels_like_dying_is_not_a_wish_to_die():
     assert safety.rule_findings("when she doesnt text back i feel like im going to die") == {}
     assert safety.rule_findings("i feel like dying") == {"self_harm": True}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "just drank bleach. idk why i did that",
+        "i swallowed a cup of drain cleaner",
+        "downed a bottle of antifreeze before he got home",
+    ],
+)
+def test_poison_swallowed_is_self_harm_with_the_emergency_number_first(message):
+    """Household poisons were heard by neither the rules nor the detector (0.13 on "i drank
+    some bleach"): only pills counted as an overdose."""
+    assert safety.rule_findings(message) == {"self_harm": True}
+    assert safety.is_urgent(message)
+
+
+def test_a_gun_on_ones_lap_is_self_harm_and_a_knife_to_ones_throat_abuse():
+    assert safety.matches("loaded gun on my lap. wife is at his place") == [
+        ("self_harm", "gun on my lap")
+    ]
+    assert "abuse" in {label for label, _ in safety.matches("he held a knife to my throat")}
