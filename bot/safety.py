@@ -199,8 +199,19 @@ def _english_share(normalised: str) -> tuple[float, int]:
 
 
 def reads_as_english(text: str) -> bool:
-    share, words = _english_share(normalise(text))
+    normalised = normalise(text)
+    if _other_script(normalised):
+        return False
+    share, words = _english_share(normalised)
     return words < ENGLISH_MIN_WORDS or share >= ENGLISH_SHARE
+
+
+def _other_script(normalised: str) -> bool:
+    """Mostly letters outside the Latin alphabet (Chinese, Cyrillic, Greek, Arabic...): such a
+    message has no English words to count and, short or long, is not English."""
+    letters = [c for c in normalised if c.isalpha()]
+    latin = sum("a" <= c <= "z" for c in letters)
+    return len(letters) >= 2 and latin * 2 < len(letters)
 
 
 def _foreign(normalised: str) -> bool:

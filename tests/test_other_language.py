@@ -13,6 +13,10 @@ NOT_ENGLISH = [
     "kocam beni aldattı, boşanmayı düşünüyorum. ona tekrar nasıl güvenebilirim?",
     "mi novio no me contesta desde hace horas y no puedo dejar de pensar que está con otra",
     "ik vertrouw mijn vriendin niet meer sinds ik die berichten op haar telefoon zag",
+    # Other scripts have no Latin words to count; these were read as short English messages.
+    "我男朋友一直在看他前女友的照片",
+    "он опять не отвечает",
+    "질투가 나요",
 ]
 
 
@@ -26,6 +30,8 @@ def test_a_message_in_another_language_is_known_as_one(said):
     [
         "ok",
         "hola",  # too short to tell; the model takes it
+        "he said 'привет' to her on insta 😒 who is she",
+        "😭😭😭",
         "my gf keeps saying 'te quiero' to her ex on whatsapp and i cant stop checking",
         "its been 4 hrs since he texted back and i cant breathe properly",
     ],
