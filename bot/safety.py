@@ -218,10 +218,6 @@ def _foreign(normalised: str) -> bool:
     return _english_share(normalised)[0] < FOREIGN_SHARE
 
 
-def _perhaps_foreign(text: str) -> bool:
-    return _foreign(normalise(text))
-
-
 @cache
 def _common_words() -> frozenset[str]:
     lines = COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()

@@ -105,7 +105,7 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
     global _REFERENCE
     if "_REFERENCE" not in globals():
         # English alone, and English with the other languages (for a message that may not be
-        # English, `_perhaps_foreign`)
+        # English, `_foreign`)
         _REFERENCE = Matcher(safety._nlp().vocab), Matcher(safety._nlp().vocab)
         for section, matchers in ((None, _REFERENCE), (safety.OTHER_LANGUAGES, _REFERENCE[1:])):
             for label, patterns in safety._compiled(section).items():
@@ -114,7 +114,7 @@ def _single_matcher_matches(text: str) -> list[tuple[str, str]]:
                         matcher.add(label, patterns)
     if not text.strip():
         return []
-    reference = _REFERENCE[1] if safety._perhaps_foreign(text) else _REFERENCE[0]
+    reference = _REFERENCE[1] if safety._foreign(safety.normalise(text)) else _REFERENCE[0]
     doc = safety._lemmatised(normalise(text))
     found = sorted(
         ((doc.vocab.strings[m], s, e) for m, s, e in reference(doc)), key=lambda f: (f[1], f[2])
