@@ -94,3 +94,22 @@ def test_a_gun_on_ones_lap_is_self_harm_and_a_knife_to_ones_throat_abuse():
         ("self_harm", "gun on my lap")
     ]
     assert "abuse" in {label for label, _ in safety.matches("he held a knife to my throat")}
+
+
+@pytest.mark.parametrize(
+    "message, urgent",
+    [
+        ("swallowed a bottle of my mums blood pressure pills, i feel dizzy", True),
+        ("the pills are kicking in i think, cant feel my hands", True),
+        ("the car is running in the closed garage and i'm sitting in it", True),
+        ("he's kicking the bedroom door and screaming he'll kill me", True),
+        ("he followed me here and he's waiting by the car", True),
+        ("i jumped off the balcony and i think my leg is broken", True),
+        # a thought or an ongoing pattern: the helplines, not the emergency number first
+        ("i keep thinking about jumping off a bridge", False),
+        ("my kids are waiting for me at home and i still want to die", False),
+    ],
+)
+def test_danger_happening_now_is_urgent(message, urgent):
+    """Set K's urgent rows (2026-12-07) had the emergency number first for under half."""
+    assert safety.is_urgent(message) is urgent
